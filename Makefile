@@ -1,0 +1,66 @@
+# Tashil — the two commands users need are `make run` and `make test`.
+# Every target sets up what is missing first, so a fresh clone needs nothing else.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+PY := $(VENV)/bin/python
+UV := var/tools/bin/uv
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: setup run test bench lint seed worker clean
+
+setup: $(VENV)/.synced var/vendor/.copied var/.locale
+
+$(UV):
+	$(PYTHON) -m venv var/tools
+	var/tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+	@touch $@
+
+# The benchmarks also need the `bench` group (django-import-export). A plain
+# sync removes it again, so this one is redone whenever .synced is.
+$(VENV)/.synced-bench: $(VENV)/.synced
+	$(UV) sync --frozen --all-groups --python "$$($(PYTHON) -c 'import sys; print(sys.executable)')"
+	@touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+var/vendor/.copied: node_modules/.package-lock.json scripts/copy_assets.mjs
+	node scripts/copy_assets.mjs
+
+var/.locale: $(VENV)/.synced $(wildcard locale/*/LC_MESSAGES/django.po)
+	$(PY) manage.py compile_translations
+	@touch $@
+
+run: setup
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py seed_demo
+	@# Imports, exports and notifications run in a background worker that
+	@# starts and stops with the development server.
+	$(PY) manage.py db_worker --no-reload & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup $(VENV)/.synced-bench
+	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+worker: setup
+	$(PY) manage.py db_worker
+
+clean:
+	rm -rf $(VENV) var node_modules

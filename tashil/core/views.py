@@ -1,0 +1,142 @@
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from tashil.accounts.models import Role
+from tashil.accounts.scopes import scope_of
+from tashil.geo.models import Area
+
+from . import calendar, jalali
+from .audit import audit_visible_to
+from .forms import JalaliDateField
+from .models import Closure, Holiday
+
+
+class AuditFilterForm(forms.Form):
+    q = forms.CharField(label=gettext_lazy("Object or action"), required=False)
+    start = JalaliDateField(label=gettext_lazy("From"), required=False)
+    end = JalaliDateField(label=gettext_lazy("To"), required=False)
+
+
+@require_GET
+def audit_log(request):
+    scope = scope_of(request.user)
+    if not scope.has(Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER):
+        raise PermissionDenied
+    form = AuditFilterForm(request.GET or None)
+    entries = audit_visible_to(request.user)
+    if form.is_valid():
+        data = form.cleaned_data
+        if data["q"]:
+            entries = entries.filter(object_repr__icontains=data["q"]) | entries.filter(
+                action__icontains=data["q"]
+            )
+        if data["start"]:
+            entries = entries.filter(at__date__gte=data["start"])
+        if data["end"]:
+            entries = entries.filter(at__date__lte=data["end"])
+    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    return render(request, "core/audit_log.html", {"form": form, "page": page})
+
+
+def _calendar_province(request):
+    """The province whose calendar the user manages (national admins may pick)."""
+    scope = scope_of(request.user)
+    provinces = Area.objects.filter(level=Area.Level.PROVINCE)
+    if not scope.is_national:
+        provinces = provinces.filter(pk__in=scope.managed_province_ids)
+    if not provinces.exists():
+        raise PermissionDenied
+    code = request.GET.get("province") or request.POST.get("province")
+    return (provinces.filter(code=code).first() if code else None) or provinces.order_by(
+        "code"
+    ).first(), provinces
+
+
+class ClosureForm(forms.Form):
+    start_date = JalaliDateField(label=gettext_lazy("From"))
+    end_date = JalaliDateField(label=gettext_lazy("To"))
+    reason = forms.CharField(label=gettext_lazy("Reason"), max_length=200)
+
+
+class HolidayForm(forms.Form):
+    date = JalaliDateField(label=gettext_lazy("Corrected date"))
+
+
+def calendar_page(request):
+    """Official holidays of a Jalali year, one-off closures and the weekend."""
+    province, provinces = _calendar_province(request)
+    year = request.GET.get("year")
+    year = (
+        int(year)
+        if year and year.isascii() and year.isdigit()
+        else jalali.to_jalali(jalali.today()).year
+    )
+    period = jalali.Period("year", year)
+    form = ClosureForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            calendar.closure_create(
+                province=province, acting_user=request.user, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("The closure was saved. Deadlines now skip these days."))
+            return redirect(f"{request.path}?province={province.code}&year={year}")
+    holidays = Holiday.objects.filter(date__range=(period.start, period.end)).order_by("date")
+    closures = Closure.objects.filter(
+        province=province, end_date__gte=period.start, start_date__lte=period.end
+    )
+    weekend = sorted(calendar.weekend_days(jalali.today(), province))
+    context = {
+        "province": province,
+        "provinces": provinces,
+        "year": year,
+        "years": range(year - 2, year + 3),
+        "holidays": holidays,
+        "closures": closures.select_related("created_by"),
+        "weekend_names": [
+            jalali.WEEKDAYS_FA[d] if request.LANGUAGE_CODE == "fa" else jalali.WEEKDAYS_EN[d]
+            for d in weekend
+        ],
+        "form": form,
+        "can_correct_holidays": scope_of(request.user).is_national,
+    }
+    return render(request, "core/calendar.html", context)
+
+
+def holiday_edit(request, pk):
+    holiday = get_object_or_404(Holiday, pk=pk)
+    if not scope_of(request.user).is_national:
+        raise PermissionDenied
+    form = HolidayForm(request.POST or None, initial={"date": holiday.date})
+    if request.method == "POST" and form.is_valid():
+        calendar.holiday_correct(
+            holiday=holiday, new_date=form.cleaned_data["date"], acting_user=request.user
+        )
+        messages.success(request, _("The holiday date was corrected."))
+        return redirect(
+            f"{_calendar_url()}?year={jalali.to_jalali(form.cleaned_data['date']).year}"
+        )
+    return render(request, "core/holiday_edit.html", {"holiday": holiday, "form": form})
+
+
+def _calendar_url():
+    from django.urls import reverse
+
+    return reverse("core:calendar")
+
+
+@require_POST
+def closure_delete_view(request, pk):
+    closure = get_object_or_404(Closure, pk=pk)
+    calendar.closure_delete(closure=closure, acting_user=request.user)
+    messages.success(request, _("The closure was removed."))
+    return redirect(f"{_calendar_url()}?province={closure.province.code}")

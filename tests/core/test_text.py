@@ -1,0 +1,73 @@
+import pytest
+
+from tashil.core.text import normalize, search_key, search_terms, to_ascii_digits, to_persian_digits
+
+ZWNJ = "\u200c"
+
+
+@pytest.mark.parametrize(
+    ("arabic", "persian"),
+    [
+        ("علي", "علی"),  # Arabic yeh
+        ("مصطفى", "مصطفی"),  # alef maksura
+        ("كوي مدرس", "کوی مدرس"),  # Arabic kaf and yeh together
+    ],
+)
+def test_search_key_unifies_arabic_and_persian_letters(arabic, persian):
+    assert arabic != persian
+    assert search_key(arabic) == search_key(persian)
+    assert "ي" not in search_key(arabic) and "ك" not in search_key(arabic)
+
+
+@pytest.mark.parametrize("digits", ["۱۴۰۳", "١٤٠٣", "1403"])
+def test_search_key_turns_persian_and_arabic_digits_into_ascii(digits):
+    assert search_key(digits) == "1403"
+
+
+def test_search_key_ignores_zwnj():
+    assert search_key(f"می{ZWNJ}روم") == search_key("میروم") == "میروم"
+
+
+def test_search_key_drops_diacritics_and_tatweel():
+    assert search_key("مُحَمَّد") == "محمد"
+    assert search_key("مـــحمد") == "محمد"
+
+
+def test_search_key_lowercases_and_drops_punctuation():
+    assert search_key("  Ahvaz,   ZOVIYEH! ") == "ahvaz zoviyeh"
+    assert search_key("کوی مدرس، دزفول") == "کوی مدرس دزفول"
+
+
+def test_search_key_of_nothing_is_empty():
+    assert search_key(None) == ""
+    assert search_key("") == ""
+
+
+def test_search_terms_split_a_query_into_normalised_words():
+    assert search_terms("كوي  مدرس، ۲") == ["کوی", "مدرس", "2"]
+
+
+def test_normalize_unifies_letters_and_digits_but_keeps_zwnj():
+    assert normalize(f"علي  مي{ZWNJ}رود ۱۲") == f"علی می{ZWNJ}رود 12"
+
+
+def test_normalize_keeps_hamza_spelling():
+    # Correct spelling; only search keys fold it.
+    assert normalize("مسئول") == "مسئول"
+    assert search_key("مسئول") != "مسئول"
+
+
+def test_normalize_tidies_zwnj_slips():
+    assert normalize(f"می{ZWNJ}{ZWNJ}روم") == f"می{ZWNJ}روم"
+    assert normalize(f"می {ZWNJ}روم") == "می روم"
+
+
+def test_normalize_drops_diacritics_and_tatweel_and_collapses_spaces():
+    assert normalize("  مُحَمَّد   رضـــا \n") == "محمد رضا"
+    assert normalize(None) == ""
+
+
+def test_digit_conversion_both_ways():
+    assert to_ascii_digits("۱۴۰۳/٠٤/15") == "1403/04/15"
+    assert to_persian_digits(1403) == "۱۴۰۳"
+    assert to_persian_digits("٤5") == "۴۵"
