@@ -1,0 +1,67 @@
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from tashil.core.text import search_terms
+from tashil.geo.models import Area
+
+router = Router(tags=["areas"])
+
+
+class AreaOut(Schema):
+    code: str
+    level: str
+    name_fa: str
+    name_en: str
+    parent_code: str | None
+    population: int | None
+    households: int | None
+    is_marginal: bool
+    centroid_lat: float | None
+    centroid_lng: float | None
+
+
+class AreaDetailOut(AreaOut):
+    boundary: dict | None
+
+
+def _out(area: Area) -> dict:
+    return {
+        "code": area.code,
+        "level": area.level,
+        "name_fa": area.name_fa,
+        "name_en": area.name_en,
+        "parent_code": area.parent.code if area.parent_id else None,
+        "population": area.population,
+        "households": area.households,
+        "is_marginal": area.is_marginal,
+        "centroid_lat": area.centroid_lat,
+        "centroid_lng": area.centroid_lng,
+    }
+
+
+@router.get("/", response=list[AreaOut], summary="Areas the user may see")
+def list_areas(
+    request,
+    level: str | None = None,
+    parent: str | None = None,
+    q: str | None = None,
+    marginal: bool | None = None,
+):
+    qs = Area.objects.visible_to(request.user).select_related("parent")
+    if level:
+        qs = qs.filter(level=level)
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if marginal is not None:
+        qs = qs.filter(is_marginal=marginal)
+    for term in search_terms(q):
+        qs = qs.filter(search_key__contains=term)
+    return [_out(a) for a in qs]
+
+
+@router.get("/{code}", response=AreaDetailOut)
+def get_area(request, code: str):
+    area = get_object_or_404(
+        Area.objects.visible_to(request.user).select_related("parent"), code=code
+    )
+    return {**_out(area), "boundary": area.boundary}

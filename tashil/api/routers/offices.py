@@ -1,0 +1,67 @@
+import datetime as dt
+
+from django.shortcuts import get_object_or_404
+from ninja import Router, Schema
+
+from tashil.offices.models import Office
+
+router = Router(tags=["offices"])
+
+
+class OfficeOut(Schema):
+    code: str
+    name_fa: str
+    name_en: str
+    status: str
+    province_code: str
+    county_code: str | None
+    operator: str | None
+    opened_on: dt.date | None
+    contract_start: dt.date | None
+    contract_end: dt.date | None
+    latitude: float | None
+    longitude: float | None
+    area_codes: list[str]
+    version: int
+
+
+def _out(office: Office) -> dict:
+    return {
+        "code": office.code,
+        "name_fa": office.name_fa,
+        "name_en": office.name_en,
+        "status": office.status,
+        "province_code": office.province.code,
+        "county_code": office.county.code if office.county_id else None,
+        "operator": office.operator.name_fa if office.operator_id else None,
+        "opened_on": office.opened_on,
+        "contract_start": office.contract_start,
+        "contract_end": office.contract_end,
+        "latitude": office.latitude,
+        "longitude": office.longitude,
+        "area_codes": [a.code for a in office.areas.all()],
+        "version": office.version,
+    }
+
+
+def _queryset(request):
+    return (
+        Office.objects.visible_to(request.user)
+        .select_related("province", "county", "operator")
+        .prefetch_related("areas")
+    )
+
+
+@router.get("/", response=list[OfficeOut], summary="Offices the user may see")
+def list_offices(request, status: str | None = None, county: str | None = None):
+    qs = _queryset(request)
+    if status:
+        qs = qs.filter(status=status)
+    if county:
+        qs = qs.filter(county__code=county)
+    return [_out(o) for o in qs]
+
+
+@router.get("/{code}", response=OfficeOut)
+def get_office(request, code: str):
+    return _out(get_object_or_404(_queryset(request), code=code))

@@ -1,0 +1,132 @@
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from tashil.core.models import TimeStampedModel, VersionedModel
+
+
+def _localized(obj):
+    if get_language() == "en" and obj.name_en:
+        return obj.name_en
+    return obj.name_fa
+
+
+class Operator(TimeStampedModel):
+    """The company, institute or NGO (مجری) that runs offices under contract."""
+
+    class Kind(models.TextChoices):
+        COMPANY = "company", _("company")
+        INSTITUTE = "institute", _("institute")
+        NGO = "ngo", _("NGO")
+
+    name_fa = models.CharField(_("name (Persian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind)
+    registration_number = models.CharField(_("registration number"), max_length=40, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = _("operator")
+        verbose_name_plural = _("operators")
+        ordering = ["name_fa"]
+
+    def __str__(self):
+        return self.name
+
+    name = property(_localized)
+
+
+class OfficeQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from tashil.accounts.scopes import scope_of
+
+        scope = scope_of(user)
+        if scope.is_national:
+            return self
+        q = models.Q(province_id__in=scope.managed_province_ids | scope.analyst_province_ids)
+        q |= models.Q(pk__in=scope.office_ids)
+        # A liaison sees the offices that work in the areas their agency serves.
+        if scope.agency_ids:
+            q |= models.Q(province_id__in=scope.province_ids)
+        return self.filter(q)
+
+    def manageable_by(self, user):
+        """Offices whose record (not only staff) the user may edit."""
+        from tashil.accounts.scopes import scope_of
+
+        scope = scope_of(user)
+        if scope.is_national:
+            return self
+        return self.filter(province_id__in=scope.managed_province_ids)
+
+    def with_list_data(self):
+        return self.select_related("province", "operator").annotate(
+            area_count=models.Count("areas", distinct=True)
+        )
+
+
+class Office(VersionedModel):
+    class Status(models.TextChoices):
+        PLANNED = "planned", _("planned")
+        PILOT = "pilot", _("pilot")
+        ACTIVE = "active", _("active")
+        SUSPENDED = "suspended", _("suspended")
+        CLOSED = "closed", _("closed")
+
+    code = models.SlugField(_("code"), max_length=64, unique=True)
+    name_fa = models.CharField(_("name (Persian)"), max_length=200)
+    name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    province = models.ForeignKey(
+        "geo.Area",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        related_name="province_offices",
+    )
+    county = models.ForeignKey(
+        "geo.Area",
+        verbose_name=_("county"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="county_offices",
+    )
+    operator = models.ForeignKey(
+        Operator,
+        verbose_name=_("operator"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="offices",
+    )
+    status = models.CharField(_("status"), max_length=16, choices=Status, default=Status.PLANNED)
+    opened_on = models.DateField(_("opening date"), null=True, blank=True)
+    contract_start = models.DateField(_("contract start"), null=True, blank=True)
+    contract_end = models.DateField(_("contract end"), null=True, blank=True)
+    areas = models.ManyToManyField(
+        "geo.Area", verbose_name=_("areas served"), blank=True, related_name="offices"
+    )
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    latitude = models.FloatField(_("latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("longitude"), null=True, blank=True)
+    note = models.TextField(_("note"), blank=True)
+
+    objects = OfficeQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("office")
+        verbose_name_plural = _("offices")
+        ordering = ["province", "name_fa"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(contract_end__isnull=True)
+                | models.Q(contract_start__isnull=True)
+                | models.Q(contract_end__gte=models.F("contract_start")),
+                name="office_contract_end_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    name = property(_localized)

@@ -1,0 +1,658 @@
+"""Writes to offices, operators and office staff.
+
+Who may do what:
+- national admin and the province manager of the office's province manage the
+  office record, its status, its areas and all of its staff;
+- an office manager manages the facilitators of their own office, and nothing
+  else (not the office record, not other managers);
+- facilitators, liaisons and analysts manage nothing here.
+"""
+
+import datetime as dt
+import secrets
+
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tashil.accounts.models import Role, RoleMembership, User
+from tashil.accounts.scopes import forget_scope, scope_of
+from tashil.core import audit
+from tashil.core.services import save_versioned
+from tashil.core.text import normalize, to_ascii_digits
+from tashil.core.validators import normalize_mobile
+from tashil.geo.models import Area
+from tashil.geo.services import fingerprint
+
+from .models import Office, Operator
+
+Status = Office.Status
+
+# Fields of the office record that office_update may change. Status has its
+# own service because it has rules of its own; province is the office's scope
+# and does not change.
+OFFICE_FIELDS = (
+    "code",
+    "name_fa",
+    "name_en",
+    "county",
+    "operator",
+    "opened_on",
+    "contract_start",
+    "contract_end",
+    "address",
+    "phone",
+    "latitude",
+    "longitude",
+    "note",
+)
+OPERATOR_FIELDS = ("name_fa", "name_en", "kind", "registration_number", "phone")
+STAFF_ROLES = (Role.OFFICE_MANAGER, Role.FACILITATOR)
+
+# Which status an office may move to from each status.
+STATUS_TRANSITIONS = {
+    Status.PLANNED: {Status.PILOT, Status.ACTIVE, Status.CLOSED},
+    Status.PILOT: {Status.ACTIVE, Status.SUSPENDED, Status.CLOSED},
+    Status.ACTIVE: {Status.SUSPENDED, Status.CLOSED},
+    Status.SUSPENDED: {Status.PILOT, Status.ACTIVE, Status.CLOSED},
+    Status.CLOSED: {Status.PLANNED},
+}
+# Words the office pages use in their own URLs (/offices/network/ …).
+RESERVED_CODES = {"network", "new", "operators"}
+# Statuses in which the office is open to residents, so it has opened already.
+OPEN_STATUSES = {Status.PILOT, Status.ACTIVE}
+
+
+# --- Permissions -----------------------------------------------------------
+
+
+def can_manage_office(user, office: Office) -> bool:
+    """May edit the office record, its status and areas."""
+    scope = scope_of(user)
+    return scope.is_national or office.province_id in scope.managed_province_ids
+
+
+def can_create_office(user, province: Area | None = None) -> bool:
+    scope = scope_of(user)
+    if scope.is_national:
+        return True
+    if province is None:
+        return bool(scope.managed_province_ids)
+    return province.pk in scope.managed_province_ids
+
+
+def can_manage_staff(user, office: Office, role: str | None = None) -> bool:
+    """May add or remove staff of `role` (any staff role when None)."""
+    if can_manage_office(user, office):
+        return True
+    if office.pk not in scope_of(user).managed_office_ids:
+        return False
+    return role is None or role == Role.FACILITATOR
+
+
+def staff_roles_for(user, office: Office) -> list[str]:
+    return [role for role in STAFF_ROLES if can_manage_staff(user, office, role)]
+
+
+def can_see_staff(user, office: Office) -> bool:
+    """Staff names are personal data: shown to the office's own staff and to
+    those who manage it, not to analysts or agency liaisons."""
+    scope = scope_of(user)
+    return can_manage_office(user, office) or office.pk in scope.office_ids
+
+
+def can_manage_operators(user) -> bool:
+    scope = scope_of(user)
+    return scope.is_national or bool(scope.managed_province_ids)
+
+
+def can_edit_operator(user, operator: Operator) -> bool:
+    """A province manager may edit an operator that runs offices only in
+    their provinces; one working elsewhere too is the national admin's."""
+    scope = scope_of(user)
+    if scope.is_national:
+        return True
+    if not scope.managed_province_ids:
+        return False
+    return not operator.offices.exclude(province_id__in=scope.managed_province_ids).exists()
+
+
+def _deny(message):
+    raise PermissionDenied(message)
+
+
+# --- Validation ------------------------------------------------------------
+
+
+def _add(errors: dict, field: str, message) -> None:
+    errors.setdefault(field, []).append(message)
+
+
+def _office_errors(office: Office, areas=None, *, require_opening: bool = True) -> dict:
+    """Rules of the office record beyond single fields; {field: [messages]}."""
+    errors: dict = {}
+    province = office.province if office.province_id else None
+    if province is not None and province.level != Area.Level.PROVINCE:
+        _add(errors, "province", _("Choose an area at province level."))
+        province = None
+    if office.county_id:
+        county = office.county
+        if county.level != Area.Level.COUNTY:
+            _add(errors, "county", _("Choose an area at county level."))
+        elif province is not None and not county.path.startswith(province.path):
+            _add(errors, "county", _("The county must be in the office's province."))
+    if (
+        office.contract_start
+        and office.contract_end
+        and office.contract_end < office.contract_start
+    ):
+        _add(errors, "contract_end", _("The contract cannot end before it starts."))
+    today = timezone.localdate()
+    if office.status in OPEN_STATUSES:
+        if not office.opened_on:
+            if require_opening:
+                _add(
+                    errors,
+                    "opened_on",
+                    _("Enter the opening date: a pilot or active office has opened."),
+                )
+        elif office.opened_on > today:
+            _add(
+                errors,
+                "opened_on",
+                _(
+                    "A pilot or active office cannot have an opening date in the future. Keep it planned until it opens."
+                ),
+            )
+    if office.latitude is not None and not -90 <= office.latitude <= 90:
+        _add(errors, "latitude", _("Latitude must be between -90 and 90."))
+    if office.longitude is not None and not -180 <= office.longitude <= 180:
+        _add(errors, "longitude", _("Longitude must be between -180 and 180."))
+    if (office.latitude is None) != (office.longitude is None):
+        _add(
+            errors,
+            "longitude" if office.longitude is None else "latitude",
+            _("Enter both latitude and longitude, or neither."),
+        )
+    if office.code in RESERVED_CODES:
+        _add(errors, "code", _("This code is reserved. Choose another one."))
+    elif office.code and Office.objects.filter(code=office.code).exclude(pk=office.pk).exists():
+        _add(errors, "code", _("Another office already uses this code."))
+    if areas is not None and province is not None:
+        outside = [a for a in areas if not a.path.startswith(province.path)]
+        if outside:
+            _add(
+                errors,
+                "areas",
+                _("These areas are outside the office's province: %(names)s.")
+                % {"names": ", ".join(str(a) for a in outside)},
+            )
+        too_wide = [a for a in areas if a.level == Area.Level.PROVINCE]
+        if too_wide:
+            _add(
+                errors,
+                "areas",
+                _("An office serves counties, cities or neighbourhoods, not a whole province."),
+            )
+    return errors
+
+
+def _full_clean(office: Office, areas=None, *, require_opening: bool = True) -> None:
+    """Raise one ValidationError with every problem, each under its field."""
+    errors = _office_errors(office, areas, require_opening=require_opening)
+    try:
+        # Fields already in error are not checked twice (e.g. the duplicate code).
+        office.full_clean(exclude=list(errors), validate_constraints="contract_end" not in errors)
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            for message in messages:
+                _add(errors, field, message)
+    if errors:
+        raise ValidationError(errors)
+
+
+def _clean_text(name: str, value):
+    if value is None:
+        return ""
+    if name in ("phone", "registration_number"):
+        return to_ascii_digits(str(value)).strip()
+    if name in ("code",):
+        return str(value).strip().lower()
+    if name in ("note", "address"):
+        return str(value).strip()
+    return normalize(value)
+
+
+_TEXT = {"code", "name_fa", "name_en", "address", "phone", "note", "registration_number"}
+
+
+def _assign(instance, fields: dict) -> None:
+    for name, value in fields.items():
+        setattr(instance, name, _clean_text(name, value) if name in _TEXT else value)
+
+
+def _area_ids(areas) -> list[str]:
+    return sorted(str(a.pk) for a in areas)
+
+
+def _created_changes(instance, fields) -> dict:
+    return audit.diff({}, audit.snapshot(instance, fields))
+
+
+# --- Offices ---------------------------------------------------------------
+
+
+def office_create(
+    *,
+    acting_user,
+    code: str,
+    name_fa: str,
+    province: Area,
+    name_en: str = "",
+    county: Area | None = None,
+    operator: Operator | None = None,
+    status: str = Status.PLANNED,
+    opened_on: dt.date | None = None,
+    contract_start: dt.date | None = None,
+    contract_end: dt.date | None = None,
+    areas=(),
+    address: str = "",
+    phone: str = "",
+    latitude: float | None = None,
+    longitude: float | None = None,
+    note: str = "",
+) -> Office:
+    if not can_create_office(acting_user, province):
+        _deny(_("Only the province manager may open offices in this province."))
+    areas = list(areas)
+    office = Office(province=province, status=status)
+    _assign(
+        office,
+        {
+            "code": code,
+            "name_fa": name_fa,
+            "name_en": name_en,
+            "county": county,
+            "operator": operator,
+            "opened_on": opened_on,
+            "contract_start": contract_start,
+            "contract_end": contract_end,
+            "address": address,
+            "phone": phone,
+            "latitude": latitude,
+            "longitude": longitude,
+            "note": note,
+        },
+    )
+    _full_clean(office, areas)
+    try:
+        with transaction.atomic():
+            office.save()
+            office.areas.set(areas)
+            changes = _created_changes(office, ["province", "status", *OFFICE_FIELDS])
+            changes["areas"] = [[], _area_ids(areas)] if areas else None
+            audit.record(
+                actor=acting_user,
+                action="office.create",
+                obj=office,
+                changes={k: v for k, v in changes.items() if v},
+                province=province,
+                office=office,
+            )
+    except IntegrityError:
+        # Two people creating the same code at once: the loser gets the same
+        # message as a plain duplicate.
+        raise ValidationError({"code": [_("Another office already uses this code.")]}) from None
+    return office
+
+
+def office_update(*, office: Office, acting_user, expected_version: int | None, **fields) -> Office:
+    """Edit the office record and the areas it serves (`areas=`).
+
+    Raises ConflictError when someone saved the office after `expected_version`."""
+    unknown = set(fields) - {*OFFICE_FIELDS, "areas"}
+    if unknown:
+        raise TypeError(f"office_update() got unexpected fields: {sorted(unknown)}")
+    if not can_manage_office(acting_user, office):
+        _deny(_("Only the province manager may edit this office."))
+    areas = fields.pop("areas", None)
+    if areas is not None:
+        areas = list(areas)
+    try:
+        with transaction.atomic():
+            current = Office.objects.select_related("province", "county").get(pk=office.pk)
+            before = audit.snapshot(current, [*fields, *(["areas"] if areas is not None else [])])
+            _assign(current, fields)
+            # An open office recorded without its opening date (older data) can
+            # still be edited; only clearing the date is refused.
+            _full_clean(current, areas, require_opening="opened_on" in fields)
+            changes = save_versioned(
+                current, fields=list(fields), expected_version=expected_version, before=before
+            )
+            if areas is not None:
+                after = _area_ids(areas)
+                if after != before["areas"]:
+                    current.areas.set(areas)
+                    changes["areas"] = [before["areas"], after]
+            audit.record(
+                actor=acting_user,
+                action="office.update",
+                obj=current,
+                changes=changes,
+                province=current.province,
+                office=current,
+            )
+    except IntegrityError:
+        raise ValidationError({"code": [_("Another office already uses this code.")]}) from None
+    _copy_back(current, office, [*fields, "version", "updated_at"])
+    return current
+
+
+def _copy_back(source, target, names) -> None:
+    """Keep the caller's instance in step with what was saved."""
+    if source is target:
+        return
+    for name in names:
+        field = source._meta.get_field(name)
+        setattr(target, field.attname, getattr(source, field.attname))
+        if field.is_relation and field.is_cached(source):
+            field.set_cached_value(target, field.get_cached_value(source))
+
+
+def office_set_status(
+    *,
+    office: Office,
+    acting_user,
+    status: str,
+    expected_version: int | None,
+    opened_on: dt.date | None = None,
+) -> Office:
+    """Move an office along its life cycle. Moving to pilot or active needs an
+    opening date (given here or already recorded), not in the future."""
+    if not can_manage_office(acting_user, office):
+        _deny(_("Only the province manager may change the status of this office."))
+    with transaction.atomic():
+        current = Office.objects.select_related("province", "county").get(pk=office.pk)
+        if status not in Status.values:
+            raise ValidationError({"status": [_("Choose a valid status.")]})
+        old = current.status
+        if status == old:
+            raise ValidationError({"status": [_("The office already has this status.")]})
+        if status not in STATUS_TRANSITIONS[old]:
+            raise ValidationError(
+                {
+                    "status": [
+                        _("An office cannot move from “%(old)s” to “%(new)s”.")
+                        % {"old": Status(old).label, "new": Status(status).label}
+                    ]
+                }
+            )
+        fields = ["status"]
+        before = audit.snapshot(current, ["status", "opened_on"])
+        current.status = status
+        if opened_on is not None:
+            current.opened_on = opened_on
+            fields.append("opened_on")
+        _full_clean(current)
+        changes = save_versioned(
+            current, fields=fields, expected_version=expected_version, before=before
+        )
+        audit.record(
+            actor=acting_user,
+            action="office.status",
+            obj=current,
+            changes=changes,
+            province=current.province,
+            office=current,
+        )
+    _copy_back(current, office, [*fields, "version", "updated_at"])
+    return current
+
+
+# --- Operators -------------------------------------------------------------
+
+
+def operator_create(
+    *,
+    acting_user,
+    name_fa: str,
+    kind: str,
+    name_en: str = "",
+    registration_number: str = "",
+    phone: str = "",
+) -> Operator:
+    if not can_manage_operators(acting_user):
+        _deny(_("Only province managers may register operators."))
+    operator = Operator()
+    _assign(
+        operator,
+        {
+            "name_fa": name_fa,
+            "name_en": name_en,
+            "kind": kind,
+            "registration_number": registration_number,
+            "phone": phone,
+        },
+    )
+    operator.full_clean()
+    with transaction.atomic():
+        operator.save()
+        audit.record(
+            actor=acting_user,
+            action="operator.create",
+            obj=operator,
+            changes=_created_changes(operator, OPERATOR_FIELDS),
+        )
+    return operator
+
+
+def operator_version(operator: Operator) -> str:
+    return fingerprint(operator, OPERATOR_FIELDS)
+
+
+def operator_update(
+    *, operator: Operator, acting_user, expected_version: str | None = None, **fields
+) -> Operator:
+    """`expected_version` is `operator_version(operator)` as the form was loaded."""
+    from tashil.core.errors import ConflictError
+
+    unknown = set(fields) - set(OPERATOR_FIELDS)
+    if unknown:
+        raise TypeError(f"operator_update() got unexpected fields: {sorted(unknown)}")
+    if not can_edit_operator(acting_user, operator):
+        _deny(
+            _("This operator runs offices outside your provinces; ask the national administrator.")
+        )
+    with transaction.atomic():
+        current = Operator.objects.select_for_update().get(pk=operator.pk)
+        if expected_version and operator_version(current) != expected_version:
+            raise ConflictError()
+        before = audit.snapshot(current, OPERATOR_FIELDS)
+        _assign(current, fields)
+        current.full_clean()
+        changes = audit.diff(before, audit.snapshot(current, OPERATOR_FIELDS))
+        if changes:
+            current.save(update_fields=[*fields, "updated_at"])
+            audit.record(actor=acting_user, action="operator.update", obj=current, changes=changes)
+    _copy_back(current, operator, [*fields, "updated_at"])
+    return current
+
+
+# --- Staff -----------------------------------------------------------------
+
+
+def _check_staff_role(acting_user, office: Office, role: str) -> None:
+    if role not in STAFF_ROLES:
+        raise ValidationError({"role": [_("Office staff are office managers or facilitators.")]})
+    if not can_manage_staff(acting_user, office, role):
+        if can_manage_staff(acting_user, office):
+            _deny(_("Only the province manager may appoint or remove office managers."))
+        _deny(_("You may not change the staff of this office."))
+
+
+def _add_membership(
+    *, office: Office, user: User, role: str, title: str, acting_user
+) -> RoleMembership:
+    """Put the user on the staff; a removed member is taken back on the same row."""
+    membership = RoleMembership.objects.filter(user=user, role=role, office=office).first()
+    if membership is not None and membership.is_active:
+        raise ValidationError(
+            {
+                "username": [
+                    _("%(name)s is already on this office's staff in this role.") % {"name": user}
+                ]
+            }
+        )
+    before = {"is_active": False, "title": membership.title} if membership else {}
+    if membership is None:
+        membership = RoleMembership(user=user, role=role, office=office)
+    membership.title = title
+    membership.is_active = True
+    membership.full_clean()
+    membership.save()
+    changes = audit.diff(
+        before, {"user": user.username, "role": role, "title": title, "is_active": True}
+    )
+    audit.record(
+        actor=acting_user,
+        action="office.staff_add",
+        obj=membership,
+        changes=changes,
+        province=office.province,
+        office=office,
+    )
+    forget_scope(user)
+    return membership
+
+
+def staff_add(
+    *,
+    office: Office,
+    acting_user,
+    role: str,
+    user: User | None = None,
+    username: str | None = None,
+    title: str = "",
+) -> RoleMembership:
+    """Add an existing user account to the office's staff."""
+    _check_staff_role(acting_user, office, role)
+    if user is None:
+        username = (username or "").strip()
+        if not username:
+            raise ValidationError({"username": [_("Enter the username of the staff member.")]})
+        user = User.objects.filter(username__iexact=username).first()
+        if user is None:
+            raise ValidationError({"username": [_("There is no account with this username.")]})
+    if not user.is_active:
+        raise ValidationError({"username": [_("This account is disabled.")]})
+    with transaction.atomic():
+        return _add_membership(
+            office=office, user=user, role=role, title=normalize(title), acting_user=acting_user
+        )
+
+
+# Letters and digits that cannot be mistaken for one another when read aloud
+# or copied from paper.
+_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+
+
+def temporary_password() -> str:
+    groups = ["".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(4)) for _j in range(3)]
+    return "-".join(groups)
+
+
+def staff_add_new_user(
+    *,
+    office: Office,
+    acting_user,
+    role: str,
+    username: str,
+    first_name: str,
+    last_name: str,
+    mobile: str = "",
+    title: str = "",
+    password: str | None = None,
+) -> tuple[RoleMembership, str]:
+    """Create an account for a new staff member and add them to the staff.
+
+    Returns the membership and the temporary password, which is shown once to
+    the person creating the account and never stored in clear."""
+    _check_staff_role(acting_user, office, role)
+    errors: dict = {}
+    user = User(
+        username=(username or "").strip(),
+        first_name=normalize(first_name),
+        last_name=normalize(last_name),
+    )
+    if mobile:
+        try:
+            user.mobile = normalize_mobile(mobile)
+        except ValidationError as exc:
+            errors["mobile"] = exc.messages
+    if user.username and User.objects.filter(username__iexact=user.username).exists():
+        errors["username"] = [_("This username is taken. Choose another one.")]
+    if not user.first_name:
+        errors["first_name"] = [_("Enter the first name.")]
+    if not user.last_name:
+        errors["last_name"] = [_("Enter the last name.")]
+    password = password or temporary_password()
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    try:
+        user.full_clean(exclude=["password", *errors])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, []).extend(messages)
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+            audit.record(
+                actor=acting_user,
+                action="user.create",
+                obj=user,
+                changes=audit.diff({}, {"username": user.username, "mobile": user.mobile or None}),
+                province=office.province,
+                office=office,
+            )
+            membership = _add_membership(
+                office=office, user=user, role=role, title=normalize(title), acting_user=acting_user
+            )
+    except IntegrityError:
+        raise ValidationError(
+            {"username": [_("This username is taken. Choose another one.")]}
+        ) from None
+    return membership, password
+
+
+def staff_remove(*, membership: RoleMembership, acting_user) -> RoleMembership:
+    """Take someone off the staff. The membership is deactivated, not deleted,
+    so the record of who worked where stays."""
+    office = membership.office
+    if office is None or membership.role not in STAFF_ROLES:
+        raise ValidationError({NON_FIELD_ERRORS: [_("This is not an office staff membership.")]})
+    _check_staff_role(acting_user, office, membership.role)
+    with transaction.atomic():
+        current = RoleMembership.objects.select_for_update().get(pk=membership.pk)
+        if not current.is_active:
+            membership.is_active = False
+            return current
+        current.is_active = False
+        current.save(update_fields=["is_active"])
+        audit.record(
+            actor=acting_user,
+            action="office.staff_remove",
+            obj=current,
+            changes={"is_active": [True, False]},
+            province=office.province,
+            office=office,
+        )
+    membership.is_active = False
+    forget_scope(membership.user)
+    return current
