@@ -1,0 +1,143 @@
+"""The escalation ladder for referrals whose agency has not answered in time.
+
+Rungs (settings.ESCALATION_LADDER, each with its working-days threshold):
+
+1. the agency's liaisons are reminded once the referral is at risk;
+2. the office manager, once the due date has passed;
+3. the province manager, N working days after the due date;
+4. the governorate: the liaisons of the agency the routing table names for the
+   "escalation" category in the demand's area (data, not code).
+
+The job is idempotent and safe to run twice at once: rows are claimed with
+SELECT … FOR UPDATE SKIP LOCKED (on PostgreSQL), and a rung is recorded only
+by a conditional UPDATE from the level that was read, so a rung is never
+recorded or notified twice."""
+
+from django.conf import settings
+from django.db import transaction
+from django.tasks import task
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from tashil.core.calendar import working_days_between
+
+from . import messages
+from .models import CLOCK_RUNNING_STATUSES, DemandEvent, EventKind, Referral
+
+ESCALATION_CATEGORY_CODE = "escalation"
+
+
+def target_level(referral: Referral, today) -> int:
+    """The highest rung this referral should have reached by `today`."""
+    if referral.status not in CLOCK_RUNNING_STATUSES or today < referral.at_risk_date:
+        return 0
+    level = 1
+    if today > referral.due_date:
+        overdue = working_days_between(referral.due_date, today, referral.demand.province_id)
+        for index, (_rung, threshold) in enumerate(settings.ESCALATION_LADDER[1:], start=2):
+            if overdue >= max(threshold, 1):
+                level = index
+    return level
+
+
+def _recipients(referral: Referral, rung: str):
+    demand = referral.demand
+    if rung == "liaison":
+        return messages.liaisons_of(referral.agency)
+    if rung == "office_manager":
+        return messages.office_managers_of(demand.office)
+    if rung == "province_manager":
+        return messages.province_managers_of(demand.province)
+    from tashil.agencies.models import DemandCategory
+    from tashil.agencies.routing import route
+
+    category = DemandCategory.objects.filter(code=ESCALATION_CATEGORY_CODE).first()
+    agency = route(category=category, area=demand.area) if category else None
+    return (
+        messages.liaisons_of(agency) if agency else messages.province_managers_of(demand.province)
+    )
+
+
+def _escalate_one(referral: Referral, today, now) -> int:
+    """Record and notify every rung between the current and the target level."""
+    target = target_level(referral, today)
+    current = referral.escalation_level
+    if target <= current:
+        return 0
+    claimed = Referral.objects.filter(pk=referral.pk, escalation_level=current).update(
+        escalation_level=target, last_escalated_at=now
+    )
+    if not claimed:  # another run got there first
+        return 0
+    for level in range(current + 1, target + 1):
+        rung = settings.ESCALATION_LADDER[level - 1][0]
+        recipients = _recipients(referral, rung)
+        DemandEvent.objects.create(
+            demand=referral.demand,
+            referral=referral,
+            kind=EventKind.ESCALATED,
+            at=now,
+            data={
+                "level": level,
+                "rung": rung,
+                "agency": referral.agency.code,
+                "due_date": referral.due_date.isoformat(),
+                "notified": [u.username for u in recipients],
+            },
+            is_public=level >= 3,
+            public_note=_("The delay was escalated to the province.") if level >= 3 else "",
+        )
+
+        def body(referral=referral, rung=rung):
+            if rung == "liaison":
+                return _("Reminder: referral %(code)s to %(agency)s is due %(due)s.") % {
+                    "code": referral.demand.display_code,
+                    "agency": referral.agency.name,
+                    "due": _due(referral),
+                }
+            return _("Escalation: %(agency)s has not answered referral %(code)s, due %(due)s.") % {
+                "code": referral.demand.display_code,
+                "agency": referral.agency.name,
+                "due": _due(referral),
+            }
+
+        messages._send_to_users(recipients, body, f"referral:{referral.pk}")
+    return target - current
+
+
+def _due(referral):
+    from tashil.core.jalali import format_date
+
+    return format_date(referral.due_date)
+
+
+def escalate_referrals(*, today=None, batch_size: int = 200) -> int:
+    """Run the ladder over every referral whose clock is running. Returns the
+    number of rungs recorded."""
+    today = today or timezone.localdate()
+    now = timezone.now()
+    last_pk, recorded = 0, 0
+    max_level = len(settings.ESCALATION_LADDER)
+    while True:
+        with transaction.atomic():
+            batch = list(
+                Referral.objects.filter(
+                    pk__gt=last_pk,
+                    status__in=CLOCK_RUNNING_STATUSES,
+                    at_risk_date__lte=today,
+                    escalation_level__lt=max_level,
+                )
+                .select_related("demand", "agency", "demand__office", "demand__area")
+                .select_for_update(skip_locked=True, of=("self",))
+                .order_by("pk")[:batch_size]
+            )
+            if not batch:
+                return recorded
+            for referral in batch:
+                recorded += _escalate_one(referral, today, now)
+        last_pk = batch[-1].pk
+
+
+@task()
+def escalate_referrals_task() -> int:
+    return escalate_referrals()

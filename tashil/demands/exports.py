@@ -1,0 +1,217 @@
+"""Spreadsheet exports of the staff demand list: the current filter, within
+the user's scope, as XLSX or CSV. Small sets are written in the request;
+larger ones by core's export job, which reports its progress. Every export
+is recorded in the audit log."""
+
+import io
+from dataclasses import dataclass
+
+from django.db.models import Prefetch
+from django.http import QueryDict
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from tashil.accounts.scopes import scope_of
+from tashil.core.exports import CONTENT_TYPES, FORMATS, Exporter, register, start_job, write
+from tashil.core.jalali import format_date
+from tashil.core.models import AuditLog, ExportJob
+from tashil.core.validators import format_mobile_display
+
+from . import permissions
+from .models import Channel, DemandStatus, Referral, SlaState, SubmitterKind
+
+KIND = "demands_list"
+# Up to this many rows the file is written while the user waits.
+DIRECT_LIMIT = 2000
+CHUNK = 500
+
+
+@dataclass
+class Column:
+    key: str
+    header: object
+    personal: bool = False
+
+
+def columns(*, personal: bool) -> list[Column]:
+    cols = [
+        Column("code", _("Tracking code")),
+        Column("title", _("Title")),
+        Column("status", _("Status")),
+        Column("category", _("Category")),
+        Column("area", _("Neighbourhood")),
+        Column("office", _("Office")),
+        Column("channel", _("Channel")),
+        Column("submitter_kind", _("Submitted by")),
+        Column("supporters", _("Supporters")),
+        Column("submitted_at", _("Recorded at")),
+        Column("closed_at", _("Closed at")),
+        Column("agencies", _("Referred to")),
+        Column("next_due", _("Nearest due date")),
+        Column("sla", _("Deadline")),
+        Column("description", _("Description")),
+        Column("submitter_name", _("Submitter name"), personal=True),
+        Column("submitter_mobile", _("Submitter mobile"), personal=True),
+        Column("contact_consent", _("Consents to share contact"), personal=True),
+    ]
+    return [c for c in cols if personal or not c.personal]
+
+
+def may_see_personal(user) -> bool:
+    from tashil.accounts.scopes import scope_of
+
+    scope = scope_of(user)
+    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+
+
+def _label(choices, value):
+    try:
+        return str(choices(value).label)
+    except ValueError:
+        return value or ""
+
+
+def _row(demand, cols, user, today) -> list:
+    from .selectors import row_sla_state
+
+    contact = permissions.can_see_contact(user, demand)
+    values = {
+        "code": demand.display_code,
+        "title": demand.title,
+        "status": _label(DemandStatus, demand.status),
+        "category": demand.category.name,
+        "area": demand.area.name,
+        "office": demand.office.name if demand.office_id else "",
+        "channel": _label(Channel, demand.channel),
+        "submitter_kind": _label(SubmitterKind, demand.submitter_kind),
+        "supporters": demand.supporters_count,
+        # Dates are written in Jalali with Latin digits by the core writer.
+        "submitted_at": demand.submitted_at,
+        "closed_at": demand.closed_at,
+        "agencies": "، ".join(r.agency.name for r in demand.referrals.all()),
+        "next_due": demand.next_due,
+        "sla": _label(SlaState, row_sla_state(demand, today)),
+        "description": demand.description,
+        "submitter_name": demand.submitter_name if contact else "",
+        "submitter_mobile": format_mobile_display(demand.submitter_mobile)
+        if contact and demand.submitter_mobile
+        else "",
+        "contact_consent": (_("yes") if demand.contact_consent else _("no")) if contact else "",
+    }
+    return [values[c.key] for c in cols]
+
+
+# --- the query -------------------------------------------------------------------------------
+
+
+def params_of(querydict) -> dict:
+    """The filter part of a request's query string, kept on the job."""
+    return {k: querydict.getlist(k) for k in querydict if k not in ("page", "format")}
+
+
+def export_queryset(*, user, params: dict):
+    """The list's filter applied for `user`; an invalid filter exports nothing
+    rather than everything."""
+    from .forms import build_filter_form
+
+    data = QueryDict(mutable=True)
+    for key, values in params.items():
+        data.setlist(key, values)
+    form, filters = build_filter_form(user, data)
+    if filters is None:
+        return None
+    from .selectors import demand_list
+
+    return demand_list(user=user, filters=filters).prefetch_related(
+        Prefetch(
+            "referrals",
+            queryset=Referral.objects.select_related("agency").order_by("sent_on", "id"),
+        )
+    )
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def rows(user, params: dict, progress=None):
+    """The header, then a row per demand of the filter as `user` may see it;
+    `progress(done)` after each chunk."""
+    queryset = export_queryset(user=user, params=params)
+    if queryset is None:
+        raise ValueError("invalid filter")
+    cols = columns(personal=may_see_personal(user))
+    today = timezone.localdate()
+    yield [str(c.header) for c in cols]
+    done = 0
+    for demand in queryset.iterator(chunk_size=CHUNK):
+        yield _row(demand, cols, user, today)
+        done += 1
+        if progress and done % CHUNK == 0:
+            progress(done)
+    if progress:
+        progress(done)
+
+
+def filename(file_format: str) -> str:
+    return f"demands-{format_date(timezone.localdate(), 'short', lang='en').replace('/', '-')}.{file_format}"
+
+
+EXPORTER = register(
+    Exporter(kind=KIND, rows=rows, filename=filename, sheet_name=gettext_lazy("Demands"))
+)
+
+
+@dataclass
+class ExportResult:
+    """Either the finished file (small sets) or the job building it."""
+
+    content: bytes | None = None
+    filename: str = ""
+    content_type: str = ""
+    job: ExportJob | None = None
+
+
+def export_demands(*, user, params: dict, file_format: str) -> ExportResult:
+    if file_format not in FORMATS:
+        file_format = "xlsx"
+    queryset = export_queryset(user=user, params=params)
+    if queryset is None:
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"format": _("Correct the filter before exporting.")})
+    total = queryset.count()
+    _record(user, total, params)
+    if total <= DIRECT_LIMIT:
+        stream = io.BytesIO()
+        write(EXPORTER, user=user, params=params, file_format=file_format, stream=stream)
+        return ExportResult(
+            content=stream.getvalue(),
+            filename=filename(file_format),
+            content_type=CONTENT_TYPES[file_format],
+        )
+    job = start_job(owner=user, kind=KIND, file_format=file_format, params=params, total=total)
+    return ExportResult(job=job)
+
+
+def _record(user, total, params):
+    """One audit row per export: who took which list, and whether with contacts."""
+    scope = scope_of(user)
+    office_id = next(iter(scope.office_ids)) if len(scope.office_ids) == 1 else None
+    province_id = (
+        next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
+    )
+    AuditLog.objects.create(
+        actor=user,
+        action="demands.export",
+        object_type="demands.demand",
+        object_id="",
+        object_repr=KIND,
+        changes={
+            "demands": [None, total],
+            "personal_data": [None, may_see_personal(user)],
+            "filter": [None, sorted(params)],
+        },
+        office_id=office_id,
+        province_id=province_id,
+    )

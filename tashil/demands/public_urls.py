@@ -1,0 +1,17 @@
+from django.urls import path
+
+from . import public_views as views
+
+app_name = "public"
+
+urlpatterns = [
+    path("submit", views.submit, name="submit"),
+    path("submit/done/<uuid:key>", views.submitted, name="submitted"),
+    path("track", views.track_lookup, name="track_lookup"),
+    path("track/<str:code>", views.track, name="track"),
+    path("track/<str:code>/feedback", views.feedback, name="feedback"),
+    path("board", views.board, name="board"),
+    path("public/similar", views.similar, name="similar"),
+    path("public/support", views.support, name="support"),
+    path("public/neighbourhoods.geojson", views.neighbourhoods_geojson, name="neighbourhoods"),
+]

@@ -1,0 +1,484 @@
+"""The public side: a resident submits a demand, supports an existing one,
+tracks it by code and gives feedback; anyone reads the board. No login, no
+personal data shown, every write rate-limited and done by a service."""
+
+import datetime as dt
+import json
+import uuid
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from tashil.agencies.models import DemandCategory
+
+from . import board as board_selectors
+from . import duplicates, ratelimit, services
+from .models import (
+    OPEN_STATUSES,
+    Channel,
+    Demand,
+    DemandStatus,
+    EventKind,
+    ReferralStatus,
+    new_tracking_code,
+)
+from .public_forms import (
+    FeedbackForm,
+    PublicDemandForm,
+    SupportForm,
+    TrackForm,
+    normalize_code,
+    served_neighbourhoods,
+    support_token,
+)
+
+# Keys of the public form are namespaced so that an API client's own keys can
+# never collide with (or look up) a resident's submission.
+KEY_PREFIX = "web:"
+# How long the result page of a submission can be opened again (reload, back).
+RESULT_PAGE_HOURS = 24
+DECOY_CACHE_PREFIX = "tashil:public:decoy:"
+GEOJSON_CACHE_SECONDS = 300
+
+
+def _too_many(minutes: int) -> str:
+    return _(
+        "Too many requests from your connection. Please wait %(minutes)s minutes and try again."
+    ) % {"minutes": minutes}
+
+
+def _mobile_too_many() -> str:
+    return _(
+        "Too many demands were sent with this mobile number. Please try again in an hour, or "
+        "support the demand you already sent."
+    )
+
+
+def _public_context(**extra):
+    return {
+        "map_tile_url": settings.MAP_TILE_URL,
+        "map_tile_attribution": settings.MAP_TILE_ATTRIBUTION,
+        **extra,
+    }
+
+
+# --- submission --------------------------------------------------------------------
+
+
+def _render_form(request, form, *, status=200, limited=""):
+    return render(
+        request,
+        "public/submit.html",
+        _public_context(form=form, limited=limited),
+        status=status,
+    )
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def submit(request):
+    if request.method != "POST":
+        return _render_form(request, PublicDemandForm())
+
+    form = PublicDemandForm(request.POST, request.FILES)
+    ip = ratelimit.ip_of(request)
+    key = form.raw_key
+    if key and Demand.objects.filter(idempotency_key=KEY_PREFIX + key).exists():
+        # A retried POST (double tap, reload, flaky network): the same result.
+        return redirect("public:submitted", key=key)
+    if form.is_bot:
+        # Answer exactly like a success so the bot learns nothing; write nothing.
+        ratelimit.hit("PUBLIC_SUBMIT_PER_IP", ip)
+        key = key or str(uuid.uuid4())
+        cache.set(DECOY_CACHE_PREFIX + key, new_tracking_code(), RESULT_PAGE_HOURS * 3600)
+        return redirect("public:submitted", key=key)
+    ip_limit = ratelimit.limit("PUBLIC_SUBMIT_PER_IP")
+    if ratelimit.exceeded(ip_limit.name, ip):
+        return _render_form(request, form, status=429, limited=_too_many(ip_limit.minutes))
+    if not form.is_valid():
+        return _render_form(request, form)
+
+    data = form.cleaned_data
+    mobile = data.get("submitter_mobile") or ""
+    if not ratelimit.hit(ip_limit.name, ip):
+        return _render_form(request, form, status=429, limited=_too_many(ip_limit.minutes))
+    if not ratelimit.hit("PUBLIC_SUBMIT_PER_MOBILE", mobile):
+        form.add_error("submitter_mobile", _mobile_too_many())
+        return _render_form(request, form, status=429, limited=_mobile_too_many())
+    try:
+        services.demand_submit(
+            channel=Channel.PUBLIC_WEB,
+            category=data["category"],
+            description=data["description"],
+            area=data["area"],
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            submitter_mobile=mobile,
+            photos=[data["photo"]] if data.get("photo") else [],
+            idempotency_key=KEY_PREFIX + str(data["idempotency_key"]),
+            # Looked up at the top of this view: the same key, as it was posted.
+            key_checked=True,
+        )
+    except ValidationError as error:
+        form.apply_service_error(error)
+        return _render_form(request, form)
+    return redirect("public:submitted", key=str(data["idempotency_key"]))
+
+
+@login_not_required
+@require_GET
+def submitted(request, key):
+    key = str(key)
+    decoy = cache.get(DECOY_CACHE_PREFIX + key)
+    if decoy:
+        context = {"code": decoy, "display_code": f"{decoy[:4]}-{decoy[4:]}", "sms": False}
+        return render(request, "public/submitted.html", context)
+    since = timezone.now() - dt.timedelta(hours=RESULT_PAGE_HOURS)
+    demand = (
+        Demand.objects.filter(
+            idempotency_key=KEY_PREFIX + key, channel=Channel.PUBLIC_WEB, submitted_at__gte=since
+        )
+        .only("code", "submitter_mobile")
+        .first()
+    )
+    if demand is None:
+        return redirect("public:track_lookup")
+    context = {
+        "code": demand.code,
+        "display_code": demand.display_code,
+        "sms": bool(demand.submitter_mobile),
+    }
+    return render(request, "public/submitted.html", context)
+
+
+# --- duplicate suggestions and support ------------------------------------------------
+
+
+@login_not_required
+@require_GET
+def similar(request):
+    """The "already reported?" panel of the form, refreshed by htmx."""
+    if not ratelimit.hit("PUBLIC_SIMILAR_PER_IP", ratelimit.ip_of(request)):
+        return HttpResponse("", status=429)
+    params = request.GET
+    category = (
+        DemandCategory.objects.active().leaves().filter(code=params.get("category") or "").first()
+        if params.get("category")
+        else None
+    )
+    if category is None:
+        return HttpResponse("")
+    area = None
+    if params.get("area"):
+        area = served_neighbourhoods().filter(code=params["area"]).first()
+    try:
+        lat = float(params["latitude"]) if params.get("latitude") else None
+        lng = float(params["longitude"]) if params.get("longitude") else None
+    except ValueError:
+        lat = lng = None
+    if lat is None or lng is None:
+        lat = lng = None
+    if area is None and lat is None:
+        return HttpResponse("")
+    candidates = duplicates.similar_open_demands(
+        category=category,
+        area=area,
+        latitude=lat,
+        longitude=lng,
+        text=(params.get("description") or "")[:4000],
+    )
+    items = [{"demand": d, "vals": json.dumps({"token": support_token(d)})} for d in candidates]
+    return render(request, "public/_similar.html", {"items": items})
+
+
+@login_not_required
+@require_POST
+def support(request):
+    form = SupportForm(request.POST)
+    ip = ratelimit.ip_of(request)
+    ip_limit = ratelimit.limit("PUBLIC_SUBMIT_PER_IP")
+    error, status = "", 200
+    if ratelimit.exceeded(ip_limit.name, ip):
+        error, status = _too_many(ip_limit.minutes), 429
+    elif not form.is_valid():
+        error = " ".join(str(m) for messages_ in form.errors.values() for m in messages_)
+        status = 400
+    else:
+        mobile = form.cleaned_data.get("submitter_mobile") or ""
+        demand = Demand.objects.filter(
+            pk=form.cleaned_data["token"], status__in=OPEN_STATUSES
+        ).first()
+        if demand is None:
+            error, status = _("This demand is no longer open for support."), 400
+        elif not ratelimit.hit(ip_limit.name, ip):
+            error, status = _too_many(ip_limit.minutes), 429
+        elif not ratelimit.hit("PUBLIC_SUBMIT_PER_MOBILE", mobile):
+            error, status = _mobile_too_many(), 429
+        else:
+            try:
+                services.demand_support(demand=demand, mobile=mobile)
+            except ValidationError as exc:
+                error, status = " ".join(exc.messages), 400
+            else:
+                url = reverse("public:track", args=[demand.code])
+                messages.success(request, _("Thank you. Your support was added to this demand."))
+                if request.htmx:
+                    return HttpResponse(status=204, headers={"HX-Redirect": url})
+                return redirect(url)
+    if request.htmx:
+        # 200 so that htmx swaps the message in next to the button.
+        return render(request, "public/_support_error.html", {"error": error})
+    return _render_form(request, PublicDemandForm(), status=status, limited=error)
+
+
+# --- tracking -------------------------------------------------------------------------
+
+EVENT_TITLES = {
+    EventKind.SUBMITTED: lambda e: _("Demand registered"),
+    EventKind.STATUS: lambda e: (
+        _("Status: %(status)s") % {"status": _label(DemandStatus, e.to_status)}
+    ),
+    EventKind.MERGED: lambda e: _("Merged"),
+    EventKind.SUPPORTED: lambda e: _("Another resident supported this demand"),
+    EventKind.REFERRED: lambda e: _("Referred to an agency"),
+    EventKind.REFERRAL_STATUS: lambda e: (
+        _("Agency: %(status)s") % {"status": _label(ReferralStatus, e.to_status)}
+    ),
+    EventKind.FOLLOW_UP: lambda e: _("The office followed up"),
+    EventKind.ESCALATED: lambda e: _("Escalated"),
+    EventKind.FEEDBACK: lambda e: _("Resident's feedback"),
+    EventKind.NOTE: lambda e: _("Note"),
+}
+
+
+def _label(choices, value):
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def public_timeline(demand) -> list[dict]:
+    """The tracking page's timeline: what happened and when, in words meant
+    for the public. Actors, internal notes and event data are never read."""
+    rows = demand.events.filter(is_public=True).only(
+        "id", "demand_id", "kind", "at", "to_status", "public_note"
+    )
+    return [
+        {
+            "kind": row.kind,
+            "at": row.at,
+            "title": EVENT_TITLES.get(row.kind, lambda e: _("Update"))(row),
+            "note": row.public_note,
+        }
+        for row in rows
+    ]
+
+
+def _track_limited(request):
+    lim = ratelimit.limit("PUBLIC_TRACK_MISSES_PER_IP")
+    if ratelimit.exceeded(lim.name, ratelimit.ip_of(request)):
+        form = TrackForm()
+        return render(
+            request,
+            "public/track_lookup.html",
+            {"form": form, "limited": _too_many(lim.minutes)},
+            status=429,
+        )
+    return None
+
+
+def _not_found(request, code=""):
+    ratelimit.hit("PUBLIC_TRACK_MISSES_PER_IP", ratelimit.ip_of(request))
+    form = TrackForm(initial={"code": code})
+    return render(request, "public/track_not_found.html", {"form": form}, status=404)
+
+
+@login_not_required
+@require_GET
+def track_lookup(request):
+    """The box where a resident types their code."""
+    if "code" not in request.GET:
+        return render(request, "public/track_lookup.html", {"form": TrackForm()})
+    limited = _track_limited(request)
+    if limited:
+        return limited
+    form = TrackForm(request.GET)
+    if form.is_valid():
+        return redirect("public:track", code=form.cleaned_data["code"])
+    ratelimit.hit("PUBLIC_TRACK_MISSES_PER_IP", ratelimit.ip_of(request))
+    return render(request, "public/track_lookup.html", {"form": form})
+
+
+def _tracked_demand(code):
+    normalized = normalize_code(code)
+    if normalized is None:
+        return None
+    return (
+        Demand.objects.select_related("category", "category__parent", "area")
+        .only(
+            "id",
+            "code",
+            "status",
+            "submitted_at",
+            "closed_at",
+            "supporters_count",
+            "merged_into__code",
+            "category__name_fa",
+            "category__name_en",
+            "category__parent__name_fa",
+            "category__parent__name_en",
+            "area__name_fa",
+            "area__name_en",
+        )
+        .select_related("merged_into")
+        .filter(code=normalized)
+        .first()
+    )
+
+
+def _feedback_open(demand) -> bool:
+    return (
+        demand.is_closed and not demand.feedback.filter(created_at__gte=demand.closed_at).exists()
+    )
+
+
+@login_not_required
+@require_GET
+def track(request, code):
+    limited = _track_limited(request)
+    if limited:
+        return limited
+    demand = _tracked_demand(code)
+    if demand is None:
+        return _not_found(request, code)
+    feedback_open = _feedback_open(demand)
+    return render(
+        request,
+        "public/track.html",
+        {
+            "demand": demand,
+            "timeline": public_timeline(demand),
+            "feedback_form": FeedbackForm() if feedback_open else None,
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def feedback(request, code):
+    limited = _track_limited(request)
+    if limited:
+        return limited
+    demand = _tracked_demand(code)
+    if demand is None:
+        return _not_found(request, code)
+    url = reverse("public:track", args=[demand.code])
+    if not ratelimit.hit("PUBLIC_FEEDBACK_PER_IP", ratelimit.ip_of(request)):
+        lim = ratelimit.limit("PUBLIC_FEEDBACK_PER_IP")
+        messages.error(request, _too_many(lim.minutes))
+        return redirect(url)
+    form = FeedbackForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "public/track.html",
+            {
+                "demand": demand,
+                "timeline": public_timeline(demand),
+                "feedback_form": form if _feedback_open(demand) else None,
+            },
+            status=400,
+        )
+    try:
+        services.feedback_submit(
+            demand=demand,
+            satisfied=form.cleaned_data["satisfied"],
+            comment=form.cleaned_data["comment"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        if form.cleaned_data["satisfied"]:
+            messages.success(request, _("Thank you for your feedback."))
+        else:
+            messages.info(
+                request,
+                _("Thank you. The demand is reopened and the office will follow it up again."),
+            )
+    return redirect(url)
+
+
+# --- board and map data -----------------------------------------------------------------
+
+
+@login_not_required
+@require_GET
+def board(request):
+    data = board_selectors.public_board()
+    rows = board_selectors.localized_rows(data)
+    chart = {
+        "statuses": {
+            "labels": [r["label"] for r in rows["statuses"]],
+            "counts": [r["count"] for r in rows["statuses"]],
+        },
+        "categories": {
+            "labels": [r["name"] for r in rows["categories"][:10]],
+            "counts": [r["count"] for r in rows["categories"][:10]],
+        },
+    }
+    return render(
+        request,
+        "public/board.html",
+        _public_context(
+            board=data,
+            rows=rows,
+            cells=data.cells,
+            chart=chart,
+            min_cell_count=board_selectors.MIN_CELL_COUNT,
+        ),
+    )
+
+
+@login_not_required
+@require_GET
+def neighbourhoods_geojson(request):
+    """Served neighbourhoods' names, codes and boundaries, for the public maps.
+    Nothing else: no office, person or demand data."""
+    language = get_language() or "fa"
+    cache_key = f"tashil:public:neighbourhoods:{language}"
+    collection = cache.get(cache_key)
+    if collection is None:
+        rows = (
+            served_neighbourhoods()
+            .filter(boundary__isnull=False)
+            .only("code", "name_fa", "name_en", "boundary", "parent__name_fa", "parent__name_en")
+        )
+        collection = {
+            "type": "FeatureCollection",
+            "features": [
+                {
+                    "type": "Feature",
+                    "geometry": area.boundary,
+                    "properties": {"code": area.code, "name": area.name},
+                }
+                for area in rows
+            ],
+        }
+        cache.set(cache_key, collection, GEOJSON_CACHE_SECONDS)
+    response = JsonResponse(collection, json_dumps_params={"ensure_ascii": False})
+    response["Cache-Control"] = f"public, max-age={GEOJSON_CACHE_SECONDS}"
+    # Names follow the visitor's language.
+    patch_vary_headers(response, ["Accept-Language", "Cookie"])
+    return response
