@@ -1,0 +1,367 @@
+"""Pages of the spreadsheet import (upload → mapping → preview → progress →
+done) and of the household export. Views parse input, call a service or
+selector and render; every batch is looked up through
+ImportBatch.objects.visible_to(user), so another office's import is a 404."""
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from tashil.core.errors import ConflictError
+from tashil.core.exports import CONTENT_TYPES
+from tashil.core.models import ExportJob
+
+from . import exports
+from .import_forms import CommitForm, MappingForm, UploadForm
+from .importer import services, template
+from .importer.engine import is_stalled
+from .importer.sources import FileProblem, cell_text
+from .models import ColumnMapping, ImportBatch
+
+PAGE_SIZE = 30
+SAMPLE_ROWS = 3
+PREVIEW_ERRORS = 100
+
+
+def _require_importer(user):
+    if not services.import_offices(user).exists():
+        raise PermissionDenied
+
+
+def _batch(request, pk, *, manage=True) -> ImportBatch:
+    batch = get_object_or_404(ImportBatch.objects.visible_to(request.user).with_list_data(), pk=pk)
+    if manage and not services.can_import(request.user, batch.office):
+        raise PermissionDenied
+    return batch
+
+
+def _apply(form, error: ValidationError):
+    for field, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
+        form.add_error(field if field in form.fields else None, messages_)
+
+
+# --- List and upload ---------------------------------------------------------------------------
+
+
+def import_list(request):
+    _require_importer(request.user)
+    batches = (
+        ImportBatch.objects.visible_to(request.user).with_list_data().order_by("-created_at", "-id")
+    )
+    page = Paginator(batches, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "registry/import/list.html", {"page": page})
+
+
+def import_upload(request):
+    user = request.user
+    offices = services.import_offices(user)
+    if not offices.exists():
+        raise PermissionDenied
+    form = UploadForm(request.POST or None, request.FILES or None, offices=offices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            batch = services.import_upload(
+                acting_user=user,
+                office=form.cleaned_data["office"],
+                upload=form.cleaned_data["file"],
+                sheet=form.cleaned_data["sheet"],
+            )
+        except ValidationError as error:
+            _apply(form, error)
+        else:
+            return redirect("registry:import_mapping", pk=batch.pk)
+    return render(request, "registry/import/upload.html", {"form": form})
+
+
+def import_template(request, file_format):
+    _require_importer(request.user)
+    if file_format not in CONTENT_TYPES:
+        raise Http404
+    response = HttpResponse(template.build(file_format), content_type=CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="registry-template.{file_format}"'
+    return response
+
+
+# --- Mapping -------------------------------------------------------------------------------------
+
+
+def _samples(batch) -> dict[int, list[str]]:
+    """The first few values of each column, to recognise it by."""
+    from .importer.sources import open_source
+
+    samples: dict[int, list[str]] = {}
+    try:
+        source = open_source(
+            batch.file.path,
+            file_format=batch.file_format,
+            encoding=batch.encoding or None,
+            delimiter=batch.delimiter or None,
+            sheet=batch.sheet or None,
+        )
+    except (FileProblem, OSError):
+        return samples
+    try:
+        seen = 0
+        for raw in source.rows(max_columns=len(batch.columns)):
+            if raw.number <= batch.header_row:
+                continue
+            for index, value in enumerate(raw.values):
+                text = cell_text(value)
+                if text:
+                    samples.setdefault(index, []).append(text[:40])
+            seen += 1
+            if seen >= SAMPLE_ROWS:
+                break
+    except FileProblem:
+        pass
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+    return samples
+
+
+def import_mapping(request, pk):
+    batch = _batch(request, pk)
+    if not services.is_editable(batch):
+        return redirect("registry:import_detail", pk=batch.pk)
+    saved = list(services.saved_mappings(batch.office))
+    initial = {int(k): v for k, v in (batch.mapping or {}).items()}
+    chosen = None
+    if request.GET.get("saved"):
+        chosen = next((m for m in saved if str(m.pk) == request.GET["saved"]), None)
+        if chosen is not None:
+            initial = services.mapping_from_saved(batch, chosen)
+    form = MappingForm(
+        request.POST or None,
+        columns=batch.columns,
+        samples=_samples(batch),
+        initial_mapping=initial,
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_set_mapping(
+                acting_user=request.user,
+                batch=batch,
+                mapping=form.mapping(),
+                save_as=form.cleaned_data["save_as"],
+            )
+        except ValidationError as error:
+            for message in error.message_dict.get("mapping", error.messages):
+                form.add_error(None, message)
+        except ConflictError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("registry:import_progress", pk=batch.pk)
+    return render(
+        request,
+        "registry/import/mapping.html",
+        {
+            "batch": batch,
+            "form": form,
+            "saved": saved,
+            "chosen": chosen,
+            "sheets": (batch.stats or {}).get("sheets", []),
+        },
+    )
+
+
+# --- Preview, commit, progress, done --------------------------------------------------------------
+
+
+def import_preview(request, pk):
+    batch = _batch(request, pk)
+    if batch.status in (ImportBatch.Status.MAPPED, ImportBatch.Status.VALIDATING):
+        return redirect("registry:import_progress", pk=batch.pk)
+    if (
+        batch.status not in (ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED)
+        or batch.chunks.exists()
+    ):
+        return redirect("registry:import_detail", pk=batch.pk)
+    form = CommitForm(request.POST or None, initial={"mode": batch.mode})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.import_commit(
+                acting_user=request.user, batch=batch, mode=form.cleaned_data["mode"]
+            )
+        except ValidationError as error:
+            for message in error.message_dict.get("mode", error.messages):
+                form.add_error(None, message)
+        except ConflictError as error:
+            form.add_error(None, error.message)
+        else:
+            return redirect("registry:import_progress", pk=batch.pk)
+    return render(
+        request,
+        "registry/import/preview.html",
+        {
+            "batch": batch,
+            "form": form,
+            "errors": batch.errors[:PREVIEW_ERRORS],
+            "more_errors": max(len(batch.errors) - PREVIEW_ERRORS, 0),
+            "columns": sorted(
+                (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
+            ),
+            "counts": (batch.stats or {}).get("counts", {}),
+            "can_commit": batch.valid_rows > 0,
+        },
+    )
+
+
+def _next_page(batch) -> str | None:
+    """Where the progress page goes once the work is done."""
+    if batch.status == ImportBatch.Status.VALIDATED:
+        return reverse("registry:import_preview", kwargs={"pk": batch.pk})
+    if batch.status == ImportBatch.Status.FAILED and not batch.chunks.exists():
+        return reverse("registry:import_preview", kwargs={"pk": batch.pk})
+    if batch.is_running or batch.status == ImportBatch.Status.MAPPED:
+        return None
+    return reverse("registry:import_detail", kwargs={"pk": batch.pk})
+
+
+def import_progress(request, pk):
+    batch = _batch(request, pk)
+    target = _next_page(batch)
+    stalled = is_stalled(batch) if batch.is_running else False
+    if request.htmx:
+        if target:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = target
+            return response
+        return render(
+            request, "registry/import/_progress.html", {"batch": batch, "stalled": stalled}
+        )
+    if target:
+        return redirect(target)
+    return render(request, "registry/import/progress.html", {"batch": batch, "stalled": stalled})
+
+
+def import_detail(request, pk):
+    batch = _batch(request, pk)
+    if batch.is_running and not is_stalled(batch):
+        return redirect("registry:import_progress", pk=batch.pk)
+    if batch.status in (ImportBatch.Status.UPLOADED,):
+        return redirect("registry:import_mapping", pk=batch.pk)
+    counts = (batch.stats or {}).get("counts", {})
+    return render(
+        request,
+        "registry/import/detail.html",
+        {
+            "batch": batch,
+            "counts": counts,
+            "chunks": batch.chunks.count(),
+            "can_resume": services.can_resume(batch),
+            "can_roll_back": services.can_roll_back(batch),
+            "errors": batch.errors[:PREVIEW_ERRORS],
+            "stalled": is_stalled(batch) if batch.is_running else False,
+        },
+    )
+
+
+def import_error_file(request, pk):
+    batch = _batch(request, pk)
+    if not batch.error_file:
+        raise Http404
+    stamp = timezone.localdate().isoformat()
+    return FileResponse(
+        batch.error_file.open("rb"),
+        as_attachment=True,
+        filename=f"import-{batch.pk}-errors-{stamp}.xlsx",
+        content_type=CONTENT_TYPES["xlsx"],
+    )
+
+
+@require_POST
+def import_rollback(request, pk):
+    batch = _batch(request, pk)
+    try:
+        services.import_rollback(acting_user=request.user, batch=batch)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("registry:import_detail", pk=batch.pk)
+    batch.refresh_from_db()
+    if batch.status == ImportBatch.Status.ROLLED_BACK:
+        messages.success(request, _("The import was rolled back: everything it wrote was undone."))
+    elif batch.failure:
+        messages.error(request, batch.failure)
+    return redirect("registry:import_progress", pk=batch.pk)
+
+
+@require_POST
+def import_resume(request, pk):
+    batch = _batch(request, pk)
+    try:
+        services.import_resume(acting_user=request.user, batch=batch)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect("registry:import_detail", pk=batch.pk)
+    return redirect("registry:import_progress", pk=batch.pk)
+
+
+@require_POST
+def mapping_delete(request, pk):
+    mapping = get_object_or_404(ColumnMapping.objects.select_related("office"), pk=pk)
+    if not services.can_import(request.user, mapping.office):
+        raise Http404
+    services.mapping_delete(acting_user=request.user, mapping=mapping)
+    messages.success(request, _("The saved mapping was deleted."))
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("registry:import_list")
+    return redirect(target)
+
+
+# --- Export ----------------------------------------------------------------------------------------
+
+
+def household_export(request):
+    user = request.user
+    if not exports.may_export(user):
+        raise PermissionDenied
+    try:
+        result = exports.export_households(
+            user=user,
+            params=exports.params_of(request.GET),
+            file_format=request.GET.get("format", "xlsx"),
+            layout=request.GET.get("layout", "households"),
+        )
+    except ValidationError:
+        messages.error(request, _("Correct the filter before exporting."))
+        return redirect(reverse("registry:households") + "?" + request.GET.urlencode())
+    if result.job is not None:
+        return redirect("registry:export_job", pk=result.job.pk)
+    response = HttpResponse(result.content, content_type=result.content_type)
+    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+    return response
+
+
+def _own_job(request, pk) -> ExportJob:
+    return get_object_or_404(ExportJob, pk=pk, owner=request.user, kind__in=exports.KINDS)
+
+
+def export_job(request, pk):
+    job = _own_job(request, pk)
+    template_name = (
+        "registry/import/_export_progress.html"
+        if request.htmx
+        else "registry/import/export_job.html"
+    )
+    return render(request, template_name, {"job": job})
+
+
+def export_download(request, pk):
+    job = _own_job(request, pk)
+    if job.status != ExportJob.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=exports.filename(job.file_format, job.kind),
+        content_type=CONTENT_TYPES[job.file_format],
+    )

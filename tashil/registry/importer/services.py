@@ -1,0 +1,454 @@
+"""The import steps as services: upload, mapping, commit, resume and
+rollback. Each checks permission (the office's staff, its province manager,
+national admins), validates, writes in one transaction with an audit row, and
+queues the long work (checking, committing, rolling back) as a task once the
+transaction commits."""
+
+import hashlib
+import uuid
+from pathlib import Path
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import File
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from tashil.core import audit
+
+from .. import services as registry_services
+from ..models import ColumnMapping, ImportBatch
+from . import engine
+from .fields import BY_KEY, REQUIRED, mapping_for_saving, suggest_mapping
+from .sources import FileProblem, find_header, open_source, sniff
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024
+EDITABLE = (
+    ImportBatch.Status.UPLOADED,
+    ImportBatch.Status.MAPPED,
+    ImportBatch.Status.VALIDATED,
+    ImportBatch.Status.FAILED,
+)
+
+
+def can_import(user, office) -> bool:
+    return registry_services.can_manage_office_registry(user, office)
+
+
+def import_offices(user):
+    return registry_services.registry_offices(user)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise PermissionDenied(_("You do not have permission to do this."))
+
+
+def _audit(actor, action, batch, changes=None):
+    audit.record(
+        actor=actor,
+        action=action,
+        obj=batch,
+        changes=changes or {},
+        province=batch.office.province,
+        office=batch.office,
+    )
+
+
+# --- Upload -------------------------------------------------------------------------------
+
+
+def inspect_file(path, *, sheet: str = "") -> dict:
+    """What the upload step learns about a file, or FileProblem."""
+    from .fields import header_score
+
+    file_format = sniff(path)
+    source = open_source(path, file_format=file_format, sheet=sheet or None)
+    try:
+        header = find_header(source, score=header_score)
+        if not any(header.columns):
+            raise FileProblem(
+                _("The file has no header row: the first row should name the columns.")
+            )
+        for ref in source.merged:
+            first, _sep, last = ref.partition(":")
+            rows = [
+                int(part.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for part in (first, last or first)
+            ]
+            if rows[0] <= header.row <= rows[1] and first != (last or first):
+                raise FileProblem(
+                    _(
+                        "The header row has merged cells (%(range)s). Unmerge them so that each "
+                        "column has its own name."
+                    )
+                    % {"range": ref},
+                    row=header.row,
+                )
+        return {
+            "file_format": file_format,
+            "encoding": source.encoding,
+            "delimiter": source.delimiter,
+            "sheet": source.sheet,
+            "sheets": source.sheets,
+            "header_row": header.row,
+            "columns": header.columns,
+        }
+    finally:
+        if hasattr(source, "close"):
+            source.close()
+
+
+def _checksum(path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def create_batch(
+    *,
+    office,
+    path,
+    original_name: str,
+    uploaded_by=None,
+    sheet: str = "",
+    language: str | None = None,
+) -> ImportBatch:
+    """Store a copy of the file and what it contains; FileProblem when it
+    cannot be imported. No permission check: callers check it."""
+    info = inspect_file(path, sheet=sheet)
+    checksum, size = _checksum(path)
+    suffix = (
+        Path(original_name).suffix.lower()[:8]
+        if Path(original_name).suffix
+        else f".{info['file_format']}"
+    )
+    batch = ImportBatch(
+        office=office,
+        uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None,
+        original_name=original_name[:255],
+        checksum=checksum,
+        size=size,
+        file_format=info["file_format"],
+        encoding=info["encoding"],
+        delimiter=info["delimiter"],
+        sheet=info["sheet"],
+        header_row=info["header_row"],
+        columns=info["columns"],
+        language=language or translation.get_language() or "fa",
+        stats={"sheets": info["sheets"]},
+    )
+    batch.mapping = {str(i): key for i, key in suggest_mapping(info["columns"]).items()}
+    with open(path, "rb") as f, transaction.atomic():
+        batch.file.save(f"{uuid.uuid4().hex}{suffix}", File(f), save=False)
+        batch.save()
+        _audit(
+            uploaded_by,
+            "registry.import_upload",
+            batch,
+            {"file": [None, batch.original_name], "columns": [None, len(batch.columns)]},
+        )
+    return batch
+
+
+def import_upload(*, acting_user, office, upload, sheet: str = "") -> ImportBatch:
+    """Step 1: take an uploaded XLSX or CSV. Raises ValidationError on "file"
+    with the reason when the file cannot be imported; nothing is kept then."""
+    _require(can_import(acting_user, office))
+    if upload.size > MAX_UPLOAD_BYTES:
+        raise ValidationError(
+            {
+                "file": _("The file is larger than %(size)s MB. Split it into smaller files.")
+                % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+            }
+        )
+    if upload.size == 0:
+        raise ValidationError({"file": _("The file is empty.")})
+    import tempfile
+
+    with tempfile.NamedTemporaryFile(suffix=Path(upload.name).suffix[:8]) as tmp:
+        for chunk in upload.chunks():
+            tmp.write(chunk)
+        tmp.flush()
+        try:
+            return create_batch(
+                office=office,
+                path=tmp.name,
+                original_name=upload.name,
+                uploaded_by=acting_user,
+                sheet=sheet,
+            )
+        except FileProblem as exc:
+            raise ValidationError(
+                {"sheet" if "sheet" in exc.message.lower() and sheet else "file": exc.message}
+            ) from None
+
+
+# --- Mapping ------------------------------------------------------------------------------
+
+
+def clean_mapping(batch: ImportBatch, mapping: dict) -> dict[int, str]:
+    """{column index: field key}, or ValidationError naming what is wrong."""
+    result: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    errors = []
+    for index, key in mapping.items():
+        if not key:
+            continue
+        index = int(index)
+        if key not in BY_KEY or not 0 <= index < len(batch.columns):
+            raise ValidationError({"mapping": _("Choose a field from the list for each column.")})
+        if key in seen:
+            errors.append(
+                _("“%(field)s” is chosen for two columns: %(a)s and %(b)s.")
+                % {
+                    "field": BY_KEY[key].label,
+                    "a": batch.columns[seen[key]] or seen[key] + 1,
+                    "b": batch.columns[index] or index + 1,
+                }
+            )
+        seen[key] = index
+        result[index] = key
+    missing = [str(BY_KEY[key].label) for key in REQUIRED if key not in seen]
+    if missing:
+        errors.append(
+            ngettext(
+                "The file has no column for %(fields)s, which is required. Choose the column that holds it, or add "
+                "the column to the file.",
+                "The file has no columns for %(fields)s, which are required. Choose the columns that hold them, or "
+                "add the columns to the file.",
+                len(missing),
+            )
+            % {"fields": "، ".join(missing)}
+        )
+    if errors:
+        raise ValidationError({"mapping": errors})
+    return result
+
+
+def is_editable(batch: ImportBatch) -> bool:
+    """Its columns can still be chosen: nothing written yet, and no check
+    running (one whose process died counts as not running)."""
+    if batch.chunks.exists():
+        return False
+    return batch.status in EDITABLE or (
+        batch.status == ImportBatch.Status.VALIDATING and engine.is_stalled(batch)
+    )
+
+
+def import_set_mapping(
+    *, acting_user, batch: ImportBatch, mapping: dict, save_as: str = ""
+) -> ImportBatch:
+    """Step 2: which column holds which field. Starts the check (the preview)."""
+    _require(can_import(acting_user, batch.office))
+    if not is_editable(batch):
+        raise ValidationError(
+            {"mapping": _("This import has already started; its columns cannot change now.")}
+        )
+    cleaned = clean_mapping(batch, mapping)
+    save_as = (save_as or "").strip()[:120]
+    with transaction.atomic():
+        updated = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
+            mapping={str(i): key for i, key in sorted(cleaned.items())},
+            status=ImportBatch.Status.VALIDATING,
+            processed_rows=0,
+            failure="",
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            from tashil.core.errors import ConflictError
+
+            raise ConflictError()
+        if save_as:
+            ColumnMapping.objects.update_or_create(
+                office=batch.office,
+                name=save_as,
+                defaults={
+                    "mapping": mapping_for_saving(batch.columns, cleaned),
+                    "created_by": acting_user,
+                },
+            )
+        _audit(acting_user, "registry.import_mapping", batch, {"mapping": [None, len(cleaned)]})
+        transaction.on_commit(lambda: _enqueue("check_import", batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def saved_mappings(office):
+    return ColumnMapping.objects.filter(office=office).order_by("name")
+
+
+def mapping_from_saved(batch: ImportBatch, saved: ColumnMapping) -> dict[int, str]:
+    return suggest_mapping(batch.columns, saved=saved.mapping)
+
+
+def mapping_delete(*, acting_user, mapping: ColumnMapping) -> None:
+    _require(can_import(acting_user, mapping.office))
+    with transaction.atomic():
+        audit.record(
+            actor=acting_user,
+            action="registry.import_mapping_delete",
+            obj=mapping,
+            changes={"name": [mapping.name, None]},
+            province=mapping.office.province,
+            office=mapping.office,
+        )
+        mapping.delete()
+
+
+# --- Commit, resume, rollback ----------------------------------------------------------------
+
+
+def _enqueue(name: str, batch_id: int):
+    from . import tasks
+
+    getattr(tasks, name).enqueue(batch_id)
+
+
+def import_commit(*, acting_user, batch: ImportBatch, mode: str) -> ImportBatch:
+    """Step 4: write the rows in the background."""
+    _require(can_import(acting_user, batch.office))
+    if mode not in ImportBatch.Mode.values:
+        raise ValidationError({"mode": _("Choose how to import.")})
+    if (
+        batch.chunks.exists()
+        or batch.status not in (ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED)
+        or not batch.mapping
+    ):
+        raise ValidationError({"mode": _("This import cannot be committed now.")})
+    if batch.valid_rows == 0:
+        raise ValidationError(
+            {
+                "mode": _(
+                    "No row of this file can be imported. Correct the rows in the error file "
+                    "and upload it again."
+                )
+            }
+        )
+    if mode == ImportBatch.Mode.ALL_OR_NOTHING and batch.error_rows:
+        raise ValidationError(
+            {
+                "mode": ngettext(
+                    "%(n)s row has errors, so “all or nothing” would import nothing. Correct it, or import the valid "
+                    "rows only.",
+                    "%(n)s rows have errors, so “all or nothing” would import nothing. Correct them, or import the valid "
+                    "rows only.",
+                    batch.error_rows,
+                )
+                % {"n": batch.error_rows}
+            }
+        )
+    with transaction.atomic():
+        updated = ImportBatch.objects.filter(
+            pk=batch.pk, status__in=(ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED)
+        ).update(
+            mode=mode,
+            status=ImportBatch.Status.COMMITTING,
+            processed_rows=0,
+            failure="",
+            updated_at=timezone.now(),
+        )
+        if not updated:
+            from tashil.core.errors import ConflictError
+
+            raise ConflictError()
+        _audit(acting_user, "registry.import_commit_start", batch, {"mode": [None, mode]})
+        transaction.on_commit(lambda: _enqueue("commit_import", batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def can_resume(batch: ImportBatch) -> bool:
+    if batch.status == ImportBatch.Status.COMMITTING:
+        return engine.is_stalled(batch)
+    return (
+        batch.status == ImportBatch.Status.FAILED
+        and batch.chunks.exists()
+        and batch.mode == ImportBatch.Mode.VALID_ROWS
+    )
+
+
+def can_roll_back(batch: ImportBatch) -> bool:
+    if not batch.chunks.exists():
+        return False
+    if batch.status in (ImportBatch.Status.COMMITTED, ImportBatch.Status.FAILED):
+        return True
+    return batch.is_running and engine.is_stalled(batch)
+
+
+def import_resume(*, acting_user, batch: ImportBatch) -> ImportBatch:
+    """Go on with an import that stopped part-way, after its last committed chunk."""
+    _require(can_import(acting_user, batch.office))
+    if not can_resume(batch):
+        raise ValidationError(_("This import is not stopped, so there is nothing to resume."))
+    with transaction.atomic():
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.COMMITTING, failure="", updated_at=timezone.now()
+        )
+        _audit(acting_user, "registry.import_resume", batch)
+        transaction.on_commit(lambda: _enqueue("commit_import", batch.pk))
+    batch.refresh_from_db()
+    return batch
+
+
+def import_rollback(*, acting_user, batch: ImportBatch) -> ImportBatch:
+    """Undo everything the import wrote, in the background. Refused (and the
+    batch left as it was) when records were changed after the import."""
+    _require(can_import(acting_user, batch.office))
+    if not can_roll_back(batch):
+        raise ValidationError(_("This import has nothing to roll back now."))
+    with transaction.atomic():
+        stats = dict(batch.stats or {})
+        stats["before_rollback"] = batch.status
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=ImportBatch.Status.ROLLING_BACK,
+            failure="",
+            stats=stats,
+            updated_at=timezone.now(),
+        )
+        _audit(acting_user, "registry.import_rollback_start", batch)
+        actor_id = acting_user.pk if getattr(acting_user, "pk", None) else None
+        transaction.on_commit(lambda: _enqueue_rollback(batch.pk, actor_id))
+    batch.refresh_from_db()
+    return batch
+
+
+def _enqueue_rollback(batch_id, actor_id):
+    from . import tasks
+
+    tasks.rollback_import.enqueue(batch_id, actor_id)
+
+
+def rollback_batch(batch_id: int, *, actor=None) -> str:
+    """The rollback itself, in one transaction: all of it, or none of it."""
+    from .writing import RollbackRefused, rollback_chunks
+
+    batch = engine.claim(batch_id)
+    try:
+        if batch.status != ImportBatch.Status.ROLLING_BACK:
+            return "skipped"
+        with translation.override(batch.language or "fa"):
+            try:
+                with transaction.atomic():
+                    rows = rollback_chunks(batch)
+                    batch.status = ImportBatch.Status.ROLLED_BACK
+                    batch.committed_rows = 0
+                    batch.finished_at = timezone.now()
+                    batch.save(
+                        update_fields=["status", "committed_rows", "finished_at", "updated_at"]
+                    )
+                    _audit(actor, "registry.import_rolled_back", batch, {"rows": [rows, 0]})
+            except RollbackRefused as exc:
+                batch.status = (batch.stats or {}).get(
+                    "before_rollback"
+                ) or ImportBatch.Status.COMMITTED
+                batch.failure = exc.message
+                batch.save(update_fields=["status", "failure", "updated_at"])
+                return "refused"
+        return "rolled_back"
+    finally:
+        engine.release(batch)
