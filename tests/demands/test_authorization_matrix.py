@@ -10,7 +10,7 @@ from django.urls import reverse
 from PIL import Image
 
 from tashil.core.models import AuditLog, ExportJob
-from tashil.demands import services
+from tashil.demands import exports, services
 from tashil.demands.models import (
     Attachment,
     Demand,
@@ -74,7 +74,7 @@ def world(demand_setup, submit):
         demand=w.foreign, acting_user=admin, agency=n.other_agency
     )
     w.photo = Attachment.objects.get(demand=w.new)
-    w.job = ExportJob.objects.create(owner=manager, kind="demands", file_format="csv", params={})
+    w.job = ExportJob.objects.create(owner=manager, kind=exports.KIND, file_format="csv", params={})
     return w
 
 

@@ -9,6 +9,7 @@ import csv
 import io
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.urls import reverse
 from openpyxl import load_workbook
@@ -64,8 +65,9 @@ def world(imp):
 
 @pytest.fixture
 def client(client):
-    """Headers and messages are asserted in English."""
-    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    """Headers and messages are asserted in English, chosen as a person
+    would: with the language switch's cookie."""
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 
