@@ -14,6 +14,7 @@ from django.utils import timezone
 from PIL import Image
 
 from tashil.core import jalali
+from tashil.core.text import to_persian_digits
 from tashil.demands import services
 from tashil.demands.models import Attachment, DemandEvent, DemandStatus, Referral, ReferralStatus
 from tests.factories import AgencyFactory, Role, user_with_role
@@ -154,7 +155,7 @@ def test_referral_page_carries_what_the_agency_needs_but_no_contact_without_cons
     demand = referral.demand
     assert response.status_code == 200
     assert (
-        demand.description in html
+        to_persian_digits(demand.description) in html
         and demand.category.name_fa in html
         and demand.area.name_fa in html
     )

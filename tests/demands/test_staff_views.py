@@ -456,6 +456,21 @@ def test_the_page_accepts_the_code_as_printed(staff, submit):
     )
 
 
+def test_residents_text_is_stored_with_one_kind_of_digit_and_shown_in_the_pages(
+    staff, submit, settings
+):
+    # Stored normalised (ASCII digits, so search and dedupe match), shown in
+    # Persian digits on Persian pages and unchanged on English ones.
+    demand = submit(description="آب آشامیدنی کوچه ۱۲ سه روز است قطع است")
+    assert "کوچه 12" in demand.description
+    fa = detail(staff, demand).content.decode()
+    description = re.search(r'data-testid="description">([^<]*)<', fa).group(1)
+    assert "کوچه ۱۲" in description
+    staff.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    en = detail(staff, demand).content.decode()
+    assert "کوچه 12" in re.search(r'data-testid="description">([^<]*)<', en).group(1)
+
+
 def test_demand_page_queries_do_not_grow_with_events(staff, demand_setup, submit):
     n = demand_setup
     demand = submit(photos=[png()])
