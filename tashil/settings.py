@@ -177,8 +177,10 @@ if TASKS_BACKEND == "immediate":
     TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 elif TASKS_BACKEND == "rq":
     TASKS = {"default": {"BACKEND": "django_tasks_rq.backend.RQBackend", "QUEUES": ["default"]}}
-    # For its worker command: manage.py rqworker default
+    # For its worker command: manage.py rqworker default. RQ's own job class
+    # cannot run a django.tasks task; django-tasks-rq's can.
     INSTALLED_APPS.append("django_rq")
+    RQ = {"JOB_CLASS": "django_tasks_rq.Job"}
     RQ_QUEUES = {"default": {"URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")}}
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}

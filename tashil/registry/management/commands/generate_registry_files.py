@@ -342,10 +342,13 @@ class Command(BaseCommand):
         name = f"{options['name']}-{persons}"
         if "csv" in formats:
             path = out / f"{name}.csv"
-            with open(path, "w", encoding="utf-8-sig", newline="") as f:
+            partial = path.with_name(path.name + ".part")
+            with open(partial, "w", encoding="utf-8-sig", newline="") as f:
                 writer = csv.writer(f)
                 writer.writerow(HEADER)
                 writer.writerows(generator())
+            # Renamed only when whole: the benchmark reuses a file that exists.
+            partial.replace(path)
             self.stdout.write(f"{path}: {persons} persons in {households} households")
         if "xlsx" in formats:
             from openpyxl import Workbook
@@ -357,5 +360,7 @@ class Command(BaseCommand):
             sheet.append(HEADER)
             for row in generator():
                 sheet.append(row)
-            book.save(path)
+            partial = path.with_name(path.name + ".part")
+            book.save(partial)
+            partial.replace(path)
             self.stdout.write(f"{path}: {persons} persons in {households} households")
