@@ -35,6 +35,8 @@ from urllib.parse import urlencode
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.support.database import ensure_database  # noqa: E402
+
 FULL_DEMANDS = 500_000
 OPEN_SHARE = 0.2
 EVENTS_PER_DEMAND = 2
@@ -81,7 +83,9 @@ def configure_environment():
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashil.settings")
     # Production-like request handling: no per-query bookkeeping, no debug pages.
     os.environ.setdefault("TASHIL_DEBUG", "0")
-    if not os.environ.get("DATABASE_URL"):
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        ensure_database()
+    elif not os.environ.get("DATABASE_URL"):
         # Never the development database: the benchmark writes half a million rows.
         var = Path(os.environ.setdefault("TASHIL_VAR_DIR", str(ROOT / "var" / "bench")))
         var.mkdir(parents=True, exist_ok=True)

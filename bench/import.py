@@ -29,6 +29,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.support.database import ensure_database  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tashil.settings")
 OFFICE = "bench-office"
 TARGET_DIE, TARGET_COPY, TARGET_MB = 10.0, 0.25, 500
@@ -36,26 +39,6 @@ TARGET_DIE, TARGET_COPY, TARGET_MB = 10.0, 0.25, 500
 
 def _postgres() -> bool:
     return os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-
-
-def _ensure_database():
-    import psycopg
-    from dj_database_url import parse
-
-    cfg = parse(os.environ["DATABASE_URL"])
-    admin = psycopg.connect(
-        host=cfg["HOST"] or "127.0.0.1",
-        port=cfg["PORT"] or 5432,
-        user=cfg["USER"],
-        password=cfg["PASSWORD"] or None,
-        dbname="postgres",
-        autocommit=True,
-    )
-    with admin:
-        if not admin.execute(
-            "SELECT 1 FROM pg_database WHERE datname = %s", [cfg["NAME"]]
-        ).fetchone():
-            admin.execute(f'CREATE DATABASE "{cfg["NAME"]}"')
 
 
 def _setup():
@@ -494,7 +477,7 @@ def main():
 
     pg = _postgres()
     if pg:
-        _ensure_database()
+        ensure_database()
     else:
         os.environ.setdefault("TASHIL_VAR_DIR", str(ROOT / "var" / "bench" / "sqlite"))
     rows = args.rows or (200_000 if pg else 20_000)
