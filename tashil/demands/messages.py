@@ -11,7 +11,8 @@ from tashil.accounts.models import Role, RoleMembership
 from tashil.notifications.services import notify, notify_user
 
 
-def _track_url(demand) -> str:
+def track_url(demand) -> str:
+    """The resident's tracking page on the public site (SMS, API, Open311)."""
     return f"{settings.PUBLIC_BASE_URL.rstrip('/')}/track/{demand.code}"
 
 
@@ -36,7 +37,7 @@ def to_resident(demand, event: str, **params) -> None:
     if not demand.submitter_mobile:
         return
     with translation.override("fa"):
-        values = {"code": demand.display_code, "url": _track_url(demand), **params}
+        values = {"code": demand.display_code, "url": track_url(demand), **params}
         body = RESIDENT_TEXTS[event](demand) % values
     notify(channel="sms", recipient=demand.submitter_mobile, body=body, topic=f"demand:{demand.pk}")
 

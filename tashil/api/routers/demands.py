@@ -9,7 +9,6 @@ import datetime as dt
 import hashlib
 from typing import Literal
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
@@ -22,7 +21,7 @@ from tashil.accounts.models import ApiKey
 from tashil.agencies.models import Agency, DemandCategory
 from tashil.core.errors import ConflictError
 from tashil.core.jalali import parse_date
-from tashil.demands import permissions, selectors, services
+from tashil.demands import messages, permissions, selectors, services
 from tashil.demands.models import (
     CLOSED_STATUSES,
     Channel,
@@ -567,7 +566,7 @@ def create_demand(request, payload: DemandIn):
         "status": demand.status,
         "version": demand.version,
         "created": submission.created,
-        "track_url": f"{settings.PUBLIC_BASE_URL.rstrip('/')}/track/{demand.code}",
+        "track_url": messages.track_url(demand),
     }
     return Status(201 if submission.created else 200, body)
 

@@ -7,7 +7,6 @@ spec's parameter names."""
 import hashlib
 import math
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -15,6 +14,7 @@ from tashil.accounts.models import ApiKey
 from tashil.core.text import to_ascii_digits
 from tashil.geo.models import Area
 
+from ..messages import track_url
 from ..models import Channel, SubmitterKind
 from ..services import Submission, demand_submit
 from . import selectors
@@ -168,7 +168,7 @@ def submit(
 
 def service_notice(submission: Submission) -> str:
     demand = submission.demand
-    url = f"{settings.PUBLIC_BASE_URL.rstrip('/')}/track/{demand.code}"
+    url = track_url(demand)
     return _(
         "Registered with tracking code %(code)s. The office reviews it and refers it to the agency "
         "responsible; follow it at %(url)s"
