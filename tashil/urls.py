@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
+from django.views.i18n import set_language
 
 from tashil.accounts import views as account_views
 from tashil.core.health import healthz
@@ -17,6 +19,7 @@ urlpatterns = [
     path("registry/", include("tashil.registry.urls")),
     path("system/", include("tashil.core.urls")),
     path("api/v1/", include("tashil.api.urls")),
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch is on the login and public pages too.
+    path("i18n/setlang/", login_not_required(set_language), name="set_language"),
     path("admin/", admin.site.urls),
 ]

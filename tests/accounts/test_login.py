@@ -1,4 +1,5 @@
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from tashil.accounts.models import LoginAttempt
@@ -28,9 +29,12 @@ def test_login_page_in_english_reads_left_to_right(client):
 def test_a_browser_set_to_english_still_gets_persian_until_the_person_switches(client):
     html = client.get(reverse("accounts:login"), headers={"Accept-Language": "en-US,en"}).content
     assert 'lang="fa"' in html.decode()
-    response = client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    assert response.status_code == 302
-    html = client.get(reverse("accounts:login"), headers={"Accept-Language": "fa"}).content
+    # Signed out, as on the login page: the switch must not send them to log in.
+    login = reverse("accounts:login")
+    response = client.post(reverse("set_language"), {"language": "en", "next": login})
+    assert response.status_code == 302 and response["Location"] == login
+    assert response.cookies[settings.LANGUAGE_COOKIE_NAME].value == "en"
+    html = client.get(login, headers={"Accept-Language": "fa"}).content
     assert 'lang="en"' in html.decode()
 
 
