@@ -9,6 +9,8 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
 from . import jalali
@@ -16,6 +18,43 @@ from .text import to_persian_digits
 from .validators import format_mobile_display, normalize_mobile, normalize_national_code
 
 _PLACEHOLDER = "1403/01/15"
+
+
+def _html_attrs(attrs: dict) -> str:
+    # As Django's attrs.html: True is a bare name, False leaves the attribute out.
+    return mark_safe(
+        "".join(
+            format_html(" {}", name) if value is True else format_html(' {}="{}"', name, value)
+            for name, value in attrs.items()
+            if value is not False
+        )
+    )
+
+
+class PythonSelect(forms.Select):
+    """Django's <select>, written in Python instead of through the template
+    engine, which renders a template per option: the demand list's filter
+    form alone spent about 8 ms per page on a hundred options."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        html = [format_html('<select name="{}"{}>', widget["name"], _html_attrs(widget["attrs"]))]
+        for group, options, _index in widget["optgroups"]:
+            if group:
+                html.append(format_html('<optgroup label="{}">', group))
+            html.extend(
+                format_html(
+                    '<option value="{}"{}>{}</option>',
+                    option["value"],
+                    _html_attrs(option["attrs"]),
+                    option["label"],
+                )
+                for option in options
+            )
+            if group:
+                html.append("</optgroup>")
+        html.append("</select>")
+        return mark_safe("".join(html))
 
 
 class StyledFormMixin:
@@ -38,6 +77,9 @@ class StyledFormMixin:
                 css = "form-check-input"
             elif isinstance(widget, forms.Select):
                 css = "form-select"
+                if type(widget) is forms.Select:
+                    # Same widget and state, only a cheaper render.
+                    widget.__class__ = PythonSelect
             else:
                 css = "form-control"
             classes = widget.attrs.get("class", "").split()

@@ -4,7 +4,14 @@ import pytest
 from django import forms
 from django.utils import translation
 
-from tashil.core.forms import JalaliDateField, JalaliDateInput, MobileField, NationalCodeField
+from tashil.core.forms import (
+    JalaliDateField,
+    JalaliDateInput,
+    MobileField,
+    NationalCodeField,
+    PythonSelect,
+    StyledForm,
+)
 
 
 class DateForm(forms.Form):
@@ -123,3 +130,31 @@ def test_stored_mobile_is_shown_in_national_form():
     form = PersonForm(initial={"mobile": "+989123456789"})
     assert _rendered_value(form, "mobile") == "0912 345 6789"
     assert 'inputmode="tel"' in str(form["mobile"])
+
+
+class ChoicesForm(StyledForm):
+    plain = forms.ChoiceField(choices=[("", "—"), ("a", "<b>A & B</b>"), ("b", "ب")])
+    grouped = forms.ChoiceField(
+        choices=[("", "هیچ"), ("آب", [("1", "آب شرب"), ("2", "فاضلاب")]), ("3", "برق")],
+        required=False,
+    )
+    many = forms.MultipleChoiceField(choices=[("x", "X"), ("y", "Y")], required=False)
+
+
+@pytest.mark.parametrize("data", [None, {"plain": "a", "grouped": "2"}, {"plain": "zz"}])
+def test_selects_render_in_python_with_djangos_exact_markup(data):
+    form = ChoicesForm(data)
+    if data:
+        form.is_valid()
+    form.fields["plain"].widget.attrs["disabled"] = True
+    form.fields["plain"].widget.attrs["data-hidden"] = False
+    for name in ("plain", "grouped"):
+        widget = form.fields[name].widget
+        assert type(widget) is PythonSelect
+        ours = str(form[name])
+        widget.__class__ = forms.Select
+        djangos = str(form[name])
+        assert ours == "".join(line.strip() for line in djangos.splitlines())
+    # Multiple selects keep Django's own widget.
+    assert type(form.fields["many"].widget) is forms.SelectMultiple
+    assert "&lt;b&gt;A &amp; B&lt;/b&gt;" in str(form["plain"])
