@@ -724,3 +724,19 @@ def test_household_page_sections_and_history(as_role, world):
     assert "Z-1" in body or "Z-۱" in body
     history = body[body.index('data-testid="history"') :]
     assert CODE not in history and CODE.translate(PERSIAN) not in history  # masked in the log
+
+
+def test_vulnerable_list_group_chips_filter_the_list(as_role, world):
+    # One more household in one group only (a disabled member), so filtering shows.
+    other = world.make_household()
+    world.make_person(other, first_name="رضا", has_disability=True)
+    url = reverse("registry:vulnerable")
+    client = as_role("office_manager")
+    body = client.get(url).content.decode()
+    chips = dict(
+        (group, href) for href, group in re.findall(r'href="([^"]*)" data-group="(\w+)"', body)
+    )
+    assert chips["informal_dwelling"] == "?group=informal_dwelling"
+    filtered = client.get(url + chips["informal_dwelling"]).content.decode()
+    shown = set(re.findall(r'data-household="(\d+)"', filtered))
+    assert str(world.h.pk) in shown and str(other.pk) not in shown
