@@ -14,13 +14,12 @@ import re
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
 from tashil.core.services import save_versioned
-from tashil.core.text import normalize, to_ascii_digits
+from tashil.core.text import join_words, normalize, to_ascii_digits
 from tashil.geo.models import Area
 
 from . import routing
@@ -144,15 +143,10 @@ def _check_jurisdiction(province: Area, areas) -> list[Area]:
                 "jurisdiction": _(
                     "These areas are not in the agency's province (%(province)s): %(areas)s."
                 )
-                % {"province": province.name, "areas": _join(a.name for a in outside)}
+                % {"province": province.name, "areas": join_words(a.name for a in outside)}
             }
         )
     return areas
-
-
-def _join(names) -> str:
-    separator = "، " if (get_language() or "fa").startswith("fa") else ", "
-    return separator.join(str(n) for n in names)
 
 
 def _check_agency_code(code) -> None:
@@ -306,7 +300,7 @@ def _check_routes_still_served(agency: Agency, areas: list[Area]) -> None:
         if not any(rule.area.path.startswith(p) for p in prefixes)
     ]
     if orphaned:
-        listed = _join(f"{r.category.name} · {r.area.name}" for r in orphaned[:5])
+        listed = join_words(f"{r.category.name} · {r.area.name}" for r in orphaned[:5])
         raise ValidationError(
             {
                 "jurisdiction": _(

@@ -85,3 +85,12 @@ def search_key(value: str | None) -> str:
 def search_terms(query: str | None) -> list[str]:
     """Split a user's query into normalised terms for `icontains` matching."""
     return [t for t in search_key(query).split(" ") if t]
+
+
+def join_words(items) -> str:
+    """Items joined with the comma of the active language: «، » in Persian,
+    ", " in English."""
+    from django.utils.translation import get_language
+
+    separator = "، " if (get_language() or "fa").startswith("fa") else ", "
+    return separator.join(str(item) for item in items)

@@ -55,6 +55,20 @@ PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 # --- helpers -------------------------------------------------------------------
 
 
+TITLE_LENGTH = 80
+
+
+def title_from(description: str) -> str:
+    """A short title from the description's first words: cut at a word, with
+    an ellipsis, never in the middle of a word."""
+    if len(description) <= TITLE_LENGTH:
+        return description
+    cut = description[: TITLE_LENGTH - 1]
+    if " " in cut:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ،,.؛;:") + "…"
+
+
 def clean_text(value: str | None) -> str:
     """Residents' text is plain text: any HTML or script is removed, not escaped."""
     return normalize(nh3.clean(value or "", tags=set(), strip_comments=True)).strip()
@@ -294,7 +308,7 @@ def demand_submit(
         office=office,
         area=area,
         category=category,
-        title=title or description[:80],
+        title=title or title_from(description),
         description=description,
         latitude=latitude,
         longitude=longitude,

@@ -139,7 +139,7 @@ def demand_list(request):
             ],
             "page": page,
             "rows": rows,
-            "filtered": bool(request.GET.keys() - {"page", "sort"}),
+            "filtered": filters is None or bool(request.GET.keys() - {"page", "sort"}),
             "quick_filters": _quick_filters(user),
             "current_query": query.urlencode(),
             "can_create": selectors.recording_offices(user).exists(),

@@ -106,6 +106,21 @@ def test_password_change(client):
     assert user.check_password("A-much-longer-pass-1403")
 
 
+@pytest.mark.django_db
+def test_password_rules_and_errors_read_in_persian(client):
+    user = UserFactory()
+    client.force_login(user)
+    url = reverse("accounts:password_change")
+    html = client.get(url).content.decode()
+    assert "گذرواژه باید دست‌کم ۸ نویسه داشته باشد." in html
+    assert "برای اطمینان، گذرواژهٔ تازه را دوباره وارد کنید." in html
+    data = {"old_password": PASSWORD, "new_password1": "1234", "new_password2": "1234"}
+    html = client.post(url, data).content.decode()
+    assert "این گذرواژه کوتاه است؛ باید دست‌کم ۸ نویسه داشته باشد." in html
+    assert "too short" not in html
+    assert user.check_password(PASSWORD)
+
+
 @pytest.mark.parametrize(
     "role, target",
     [

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from tashil.core.text import normalize, search_key, search_terms, to_ascii_digits, to_persian_digits
 
@@ -71,3 +72,23 @@ def test_digit_conversion_both_ways():
     assert to_ascii_digits("۱۴۰۳/٠٤/15") == "1403/04/15"
     assert to_persian_digits(1403) == "۱۴۰۳"
     assert to_persian_digits("٤5") == "۴۵"
+
+
+def test_fa_digits_filter_changes_text_and_leaves_markup_alone():
+    from django.template import Context, Template
+    from django.utils.safestring import mark_safe
+
+    from tashil.core.templatetags.tashil import fa_digits
+
+    rules = mark_safe('<ul><li data-n="8">at least 8 characters &#x27;x&#x27;</li></ul>')
+    with translation.override("fa"):
+        assert fa_digits("at most 4000, got 5000") == "at most ۴۰۰۰, got ۵۰۰۰"
+        assert (
+            fa_digits(rules) == '<ul><li data-n="8">at least ۸ characters &#x27;x&#x27;</li></ul>'
+        )
+        # Plain text is still escaped by the template after the digits change.
+        html = Template("{{ v|fa_digits }}").render(Context({"v": "<b>12</b>"}))
+        assert html == "&lt;b&gt;۱۲&lt;/b&gt;"
+        assert Template("{{ v|fa_digits }}").render(Context({"v": rules})) == fa_digits(rules)
+    with translation.override("en"):
+        assert fa_digits("4000") == "4000" and fa_digits(rules) is rules

@@ -241,3 +241,11 @@ def test_lookups_between_rechecks_read_no_fingerprint(demand_setup, django_asser
     with django_assert_num_queries(0):
         lookup.get_index()
         lookup.get_index().area_id_for_point(*IN_HOOD)
+
+
+def test_a_long_description_gives_a_title_cut_at_a_word(submit):
+    words = "فاضلاب کوچه‌ی پشت مسجد جامع زویه هفته‌هاست سرریز می‌کند و بچه‌ها از میان آن رد می‌شوند"
+    demand = submit(description=words + " و بوی آن تا خانه‌ها می‌رسد.")
+    assert len(demand.title) <= 80 and demand.title.endswith("…")
+    assert words.startswith(demand.title[:-1]) and words[len(demand.title) - 1] == " "
+    assert submit(description="آب قطع است").title == "آب قطع است"

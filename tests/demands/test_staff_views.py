@@ -246,6 +246,14 @@ def test_an_invalid_filter_shows_the_error_and_lists_nothing(staff, spread):
         reverse("demands:list"), {"date_from": "1403/02/01", "date_to": "1403/01/01"}
     )
     assert field_errors(response, "date_to")
+    # Every field says what is wrong, including those outside "More filters".
+    for params in ({"sort": "zzz"}, {"status": "bogus"}, {"q": "x" * 201}):
+        response = staff.get(reverse("demands:list"), params)
+        (name,) = params
+        assert field_errors(response, name), name
+        assert 'data-testid="empty"' in response.content.decode()
+        assert "No demands yet" not in response.content.decode()
+        assert "هنوز مطالبه‌ای ثبت نشده است" not in response.content.decode()
 
 
 def test_sorting(staff, spread, demand_setup):

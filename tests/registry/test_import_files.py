@@ -189,6 +189,8 @@ def test_one_field_chosen_for_two_columns_is_refused(imp):
         ("noise.xlsx", bytes(range(256)) * 40, "not a spreadsheet"),
         ("photo.csv", b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 200, "picture"),
         ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 500, "97-2003"),
+        # Text reads as CSV, but not under a picture's name.
+        ("photo.jpg", b"this is not an image\nhello\n", "named .jpg"),
     ],
 )
 def test_files_that_are_not_spreadsheets_are_refused_with_the_reason(imp, name, content, hint):

@@ -167,7 +167,7 @@ def test_choices_accept_the_words_people_write(imp, column, value, stored):
 def test_an_unknown_choice_lists_the_choices(imp):
     problems = one(imp, "جنسیت", "نامعلوم")
     assert problems[0][0] == "جنسیت (F)"
-    assert "“نامعلوم” is not one of: female، male." == problems[0][1]
+    assert "“نامعلوم” is not one of: female, male." == problems[0][1]
 
 
 def test_yes_no_columns(imp):

@@ -263,6 +263,22 @@ def test_the_template_downloads_import_cleanly(client, world):
     assert csv_response.content.startswith("\ufeff".encode())
 
 
+@pytest.mark.parametrize("language", ["fa", "en"])
+def test_every_column_of_the_template_maps_itself(language):
+    # A column left unmapped is dropped without a word, so the template's
+    # own headers must all be recognised.
+    from django.utils import translation
+
+    from tashil.registry.importer.fields import suggest_mapping
+    from tashil.registry.importer.template import header_row
+
+    with translation.override(language):
+        header = header_row()
+        mapping = suggest_mapping(header)
+    assert [h for i, h in enumerate(header) if i not in mapping] == []
+    assert len(set(mapping.values())) == len(header)
+
+
 # --- Query counts -------------------------------------------------------------------------------
 
 

@@ -1,6 +1,9 @@
 """Template filters available in every template (registered as a builtin)."""
 
+import re
+
 from django import template
+from django.utils.safestring import SafeData, mark_safe
 from django.utils.translation import get_language
 
 from tashil.core import jalali
@@ -20,12 +23,25 @@ def jdatetime(value):
     return jalali.format_datetime(value)
 
 
+# In markup only text is changed, never tags, attributes or character references.
+_MARKUP = re.compile(r"(<[^>]*>|&#?\w+;)")
+
+
 @register.filter
 def fa_digits(value):
-    """Persian digits when the page is in Persian; unchanged otherwise."""
+    """Persian digits when the page is in Persian; unchanged otherwise. Safe
+    markup (Django's password rules, for one) stays markup."""
     if value is None:
         return ""
-    return to_persian_digits(value) if (get_language() or "fa").startswith("fa") else str(value)
+    if not (get_language() or "fa").startswith("fa"):
+        return value if isinstance(value, SafeData) else str(value)
+    if isinstance(value, SafeData):
+        parts = _MARKUP.split(str(value))
+        # split() with a group puts the markup at the odd positions.
+        return mark_safe(
+            "".join(part if i % 2 else to_persian_digits(part) for i, part in enumerate(parts))
+        )
+    return to_persian_digits(value)
 
 
 @register.filter

@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
 from tashil.core import jalali
-from tashil.core.text import normalize, to_ascii_digits
+from tashil.core.text import join_words, normalize, to_ascii_digits
 from tashil.core.validators import (
     national_code_checksum_ok,
     normalize_mobile,
@@ -327,7 +327,7 @@ class FieldCleaner:
             if found is None:
                 if kind == "bool":
                     raise CellError(_("“%(value)s” is not yes or no.") % {"value": text[:40]})
-                labels = "، ".join(str(label) for _value, label in self.spec.choices.choices)
+                labels = join_words(label for _value, label in self.spec.choices.choices)
                 raise CellError(
                     _("“%(value)s” is not one of: %(choices)s.")
                     % {"value": text[:40], "choices": labels}

@@ -605,7 +605,8 @@ FIELDS: tuple[FieldSpec, ...] = (
     ),
     FieldSpec(
         "disability_note",
-        _("Disability"),
+        # Not "Disability": that header means the yes/no column above.
+        _("Type of disability"),
         PERSON,
         "text",
         aliases=("نوع معلولیت", "شرح معلولیت", "disability type"),

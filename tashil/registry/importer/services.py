@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from tashil.core import audit
+from tashil.core.text import join_words
 
 from .. import services as registry_services
 from ..models import ColumnMapping, ImportBatch
@@ -109,6 +110,10 @@ def _checksum(path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+# Names a CSV may carry; what the content turns out to be decides the rest.
+TEXT_SUFFIXES = {"", ".csv", ".txt", ".tsv"}
+
+
 def create_batch(
     *,
     office,
@@ -121,6 +126,17 @@ def create_batch(
     """Store a copy of the file and what it contains; FileProblem when it
     cannot be imported. No permission check: callers check it."""
     info = inspect_file(path, sheet=sheet)
+    named = Path(original_name).suffix.lower()
+    if info["file_format"] == "csv" and named not in TEXT_SUFFIXES:
+        # Plain text reads as a one-column CSV; a name like photo.jpg says the
+        # person picked the wrong file.
+        raise FileProblem(
+            _(
+                "This file is named %(suffix)s, not a spreadsheet. Upload an Excel (.xlsx) or "
+                "CSV file."
+            )
+            % {"suffix": named}
+        )
     checksum, size = _checksum(path)
     suffix = (
         Path(original_name).suffix.lower()[:8]
@@ -223,7 +239,7 @@ def clean_mapping(batch: ImportBatch, mapping: dict) -> dict[int, str]:
                 "add the columns to the file.",
                 len(missing),
             )
-            % {"fields": "، ".join(missing)}
+            % {"fields": join_words(missing)}
         )
     if errors:
         raise ValidationError({"mapping": errors})

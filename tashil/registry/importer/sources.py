@@ -21,6 +21,8 @@ from xml.etree.ElementTree import ParseError, iterparse
 
 from django.utils.translation import gettext as _
 
+from tashil.core.text import join_words
+
 # Reading stops after this many consecutive empty rows.
 MAX_EMPTY_RUN = 1000
 # The header is looked for among the first rows that have something in them.
@@ -290,7 +292,7 @@ class XlsxSource:
             raise FileProblem(_("The workbook has no sheet with data."))
         if sheet:
             if sheet not in self.sheets:
-                names = "، ".join(f"“{name}”" for name in self.sheets)
+                names = join_words(f"“{name}”" for name in self.sheets)
                 self.close()
                 raise FileProblem(
                     _("The workbook has no sheet named “%(sheet)s”. Its sheets are: %(names)s.")
@@ -507,7 +509,7 @@ def find_header(source, *, score) -> Header:
         if others:
             message += " " + _(
                 "The workbook also has these sheets: %(names)s. Choose the one with the data."
-            ) % {"names": "، ".join(f"“{s}”" for s in others)}
+            ) % {"names": join_words(f"“{s}”" for s in others)}
         raise FileProblem(message)
     best, best_score = None, 0
     for raw in candidates:

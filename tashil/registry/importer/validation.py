@@ -14,6 +14,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 
 from tashil.core import jalali
+from tashil.core.text import join_words
 from tashil.geo.models import Area, HazardZone
 
 from ..dedupe import person_name_key, years_compatible
@@ -86,7 +87,7 @@ class ImportContext:
     def area_for_text(self, text: str) -> int:
         key = header_key(text)
         if key not in self.area_keys:
-            names = "، ".join(sorted(self.area_names.values()))
+            names = join_words(sorted(self.area_names.values()))
             raise CellError(
                 _("“%(value)s” is not a neighbourhood this office serves (%(names)s).")
                 % {"value": text[:60], "names": names or "—"}

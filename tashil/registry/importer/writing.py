@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tashil.core import audit
+from tashil.core.text import join_words
 
 from .. import vulnerability
 from ..models import Household, ImportBatch, ImportChunk, Membership, Person
@@ -177,7 +178,7 @@ def _delete(queryset, allowed: set[str], what: str):
     if extra:
         from django.apps import apps
 
-        names = "، ".join(str(apps.get_model(label)._meta.verbose_name_plural) for label in extra)
+        names = join_words(apps.get_model(label)._meta.verbose_name_plural for label in extra)
         _refuse(
             _(
                 "Records were added to %(what)s of this import after it was committed (%(models)s), so the "
