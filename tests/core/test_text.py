@@ -83,12 +83,15 @@ def test_fa_digits_filter_changes_text_and_leaves_markup_alone():
     rules = mark_safe('<ul><li data-n="8">at least 8 characters &#x27;x&#x27;</li></ul>')
     with translation.override("fa"):
         assert fa_digits("at most 4000, got 5000") == "at most ۴۰۰۰, got ۵۰۰۰"
+        # Codes keep their digits.
+        assert fa_digits("کدی مانند ACDE-3479. در ۱۲ ردیف") == "کدی مانند ACDE-3479. در ۱۲ ردیف"
+        assert fa_digits(12) == "۱۲"
         assert (
             fa_digits(rules) == '<ul><li data-n="8">at least ۸ characters &#x27;x&#x27;</li></ul>'
         )
         # Plain text is still escaped by the template after the digits change.
-        html = Template("{{ v|fa_digits }}").render(Context({"v": "<b>12</b>"}))
-        assert html == "&lt;b&gt;۱۲&lt;/b&gt;"
+        html = Template("{{ v|fa_digits }}").render(Context({"v": "<b> 12 </b>"}))
+        assert html == "&lt;b&gt; ۱۲ &lt;/b&gt;"
         assert Template("{{ v|fa_digits }}").render(Context({"v": rules})) == fa_digits(rules)
     with translation.override("en"):
         assert fa_digits("4000") == "4000" and fa_digits(rules) is rules

@@ -25,6 +25,15 @@ def jdatetime(value):
 
 # In markup only text is changed, never tags, attributes or character references.
 _MARKUP = re.compile(r"(<[^>]*>|&#?\w+;)")
+# A word with Latin letters is a code (ACDE-3479, H0001, .xlsx): its digits stay.
+_WORD = re.compile(r"\S+")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def _persian_words(text: str) -> str:
+    return _WORD.sub(
+        lambda m: m.group(0) if _LATIN.search(m.group(0)) else to_persian_digits(m.group(0)), text
+    )
 
 
 @register.filter
@@ -39,9 +48,9 @@ def fa_digits(value):
         parts = _MARKUP.split(str(value))
         # split() with a group puts the markup at the odd positions.
         return mark_safe(
-            "".join(part if i % 2 else to_persian_digits(part) for i, part in enumerate(parts))
+            "".join(part if i % 2 else _persian_words(part) for i, part in enumerate(parts))
         )
-    return to_persian_digits(value)
+    return _persian_words(str(value))
 
 
 @register.filter
