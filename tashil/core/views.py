@@ -13,11 +13,11 @@ from tashil.geo.models import Area
 
 from . import calendar, jalali
 from .audit import audit_visible_to
-from .forms import JalaliDateField
+from .forms import JalaliDateField, StyledForm
 from .models import Closure, Holiday
 
 
-class AuditFilterForm(forms.Form):
+class AuditFilterForm(StyledForm):
     q = forms.CharField(label=gettext_lazy("Object or action"), required=False)
     start = JalaliDateField(label=gettext_lazy("From"), required=False)
     end = JalaliDateField(label=gettext_lazy("To"), required=False)

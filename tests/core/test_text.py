@@ -76,7 +76,8 @@ def test_digit_conversion_both_ways():
 
 def test_fa_digits_filter_changes_text_and_leaves_markup_alone():
     from django.template import Context, Template
-    from django.utils.safestring import mark_safe
+    from django.utils.functional import lazy
+    from django.utils.safestring import SafeData, mark_safe
 
     from tashil.core.templatetags.tashil import fa_digits
 
@@ -93,5 +94,9 @@ def test_fa_digits_filter_changes_text_and_leaves_markup_alone():
         html = Template("{{ v|fa_digits }}").render(Context({"v": "<b> 12 </b>"}))
         assert html == "&lt;b&gt; ۱۲ &lt;/b&gt;"
         assert Template("{{ v|fa_digits }}").render(Context({"v": rules})) == fa_digits(rules)
+        # Lazy markup, as Django's password rules are, stays markup too.
+        lazy_rules = lazy(lambda: rules, str)()
+        assert Template("{{ v|fa_digits }}").render(Context({"v": lazy_rules})) == fa_digits(rules)
     with translation.override("en"):
-        assert fa_digits("4000") == "4000" and fa_digits(rules) is rules
+        assert fa_digits("4000") == "4000" and fa_digits(rules) == rules
+        assert isinstance(fa_digits(lazy(lambda: rules, str)()), SafeData)

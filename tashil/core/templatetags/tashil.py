@@ -42,15 +42,18 @@ def fa_digits(value):
     markup (Django's password rules, for one) stays markup."""
     if value is None:
         return ""
+    # str() first: a lazy text (Django's password rules) only shows whether
+    # it is safe markup once evaluated.
+    text = str(value)
     if not (get_language() or "fa").startswith("fa"):
-        return value if isinstance(value, SafeData) else str(value)
-    if isinstance(value, SafeData):
-        parts = _MARKUP.split(str(value))
+        return text
+    if isinstance(text, SafeData):
+        parts = _MARKUP.split(text)
         # split() with a group puts the markup at the odd positions.
         return mark_safe(
             "".join(part if i % 2 else _persian_words(part) for i, part in enumerate(parts))
         )
-    return _persian_words(str(value))
+    return _persian_words(text)
 
 
 @register.filter
