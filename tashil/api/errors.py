@@ -62,6 +62,8 @@ def register(api):
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc):
-        return api.create_response(
-            request, error_body("error", exc.message), status=exc.status_code
-        )
+        code, message = "error", exc.message
+        if exc.status_code == 400 and str(message).startswith("Cannot parse request body"):
+            # django-ninja's own words, in English whatever the client asked for.
+            code, message = "invalid", _("The request body could not be read. Send valid JSON.")
+        return api.create_response(request, error_body(code, message), status=exc.status_code)

@@ -633,3 +633,23 @@ def test_schema_lists_the_demand_endpoints(client, db):
         "/api/v1/referrals/{referral_id}/move",
     ):
         assert path in paths
+
+
+@pytest.mark.parametrize(
+    ("language", "message"),
+    [("fa", "بدنهٔ درخواست خوانده نشد. JSON معتبر بفرستید."), ("en", "Send valid JSON.")],
+)
+def test_a_body_that_is_not_json_gets_a_clear_error_and_writes_nothing(
+    client, setup, language, message
+):
+    _key, raw = ApiKey.create(name="Partner system")
+    before = snapshot()
+    response = client.post(
+        "/api/v1/demands/",
+        data="{not json",
+        content_type="application/json",
+        headers={"X-API-Key": raw, "Accept-Language": language},
+    )
+    assert response.status_code == 400
+    assert response.json()["code"] == "invalid" and message in response.json()["message"]
+    assert snapshot() == before
