@@ -70,6 +70,26 @@ def record(*, actor, action: str, obj, changes=None, province=None, office=None)
     )
 
 
+def record_export(*, user, action: str, object_type: str, kind: str, changes: dict) -> AuditLog:
+    """The audit row of an export, which has no one object: it belongs to the
+    user's office or province when the user has exactly one."""
+    from tashil.accounts.scopes import scope_of
+
+    scope = scope_of(user)
+    return AuditLog.objects.create(
+        actor=user,
+        action=action,
+        object_type=object_type,
+        object_id="",
+        object_repr=kind,
+        changes=changes,
+        office_id=next(iter(scope.office_ids)) if len(scope.office_ids) == 1 else None,
+        province_id=(
+            next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
+        ),
+    )
+
+
 class AuditLogQuerySet(models.QuerySet):
     pass
 

@@ -261,6 +261,49 @@ def write(
     return max(count, 0)
 
 
+@dataclass
+class ExportResult:
+    """Either the finished file (small sets) or the job building it."""
+
+    content: bytes | None = None
+    filename: str = ""
+    content_type: str = ""
+    job: object = None
+
+
+def deliver(
+    exporter: Exporter, *, user, params: dict, file_format: str, total: int, direct_limit: int
+) -> ExportResult:
+    """Up to `direct_limit` rows are written while the user waits; more go to
+    a background job whose progress the user watches."""
+    if total <= direct_limit:
+        stream = io.BytesIO()
+        write(exporter, user=user, params=params, file_format=file_format, stream=stream)
+        return ExportResult(
+            content=stream.getvalue(),
+            filename=exporter.filename(file_format),
+            content_type=CONTENT_TYPES[file_format],
+        )
+    job = start_job(
+        owner=user, kind=exporter.kind, file_format=file_format, params=params, total=total
+    )
+    return ExportResult(job=job)
+
+
+def download(job):
+    """A finished job's file, named as its exporter names it; 404 until then."""
+    from django.http import FileResponse, Http404
+
+    if job.status != job.Status.DONE or not job.file:
+        raise Http404
+    return FileResponse(
+        job.file.open("rb"),
+        as_attachment=True,
+        filename=exporter_for(job.kind).filename(job.file_format),
+        content_type=CONTENT_TYPES[job.file_format],
+    )
+
+
 def start_job(*, owner, kind: str, file_format: str, params: dict, total: int = 0):
     from .models import ExportJob
 

@@ -3,7 +3,6 @@ the user's scope, as XLSX or CSV. Small sets are written in the request;
 larger ones by core's export job, which reports its progress. Every export
 is recorded in the audit log."""
 
-import io
 from dataclasses import dataclass
 
 from django.db.models import Prefetch
@@ -13,9 +12,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.exports import CONTENT_TYPES, FORMATS, Exporter, register, start_job, write
+from tashil.core.audit import record_export
+from tashil.core.exports import FORMATS, Exporter, ExportResult, deliver, register
 from tashil.core.jalali import format_date
-from tashil.core.models import AuditLog, ExportJob
 from tashil.core.validators import format_mobile_display
 
 from . import permissions
@@ -59,7 +58,6 @@ def columns(*, personal: bool) -> list[Column]:
 
 
 def may_see_personal(user) -> bool:
-    from tashil.accounts.scopes import scope_of
 
     scope = scope_of(user)
     return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
@@ -162,16 +160,6 @@ EXPORTER = register(
 )
 
 
-@dataclass
-class ExportResult:
-    """Either the finished file (small sets) or the job building it."""
-
-    content: bytes | None = None
-    filename: str = ""
-    content_type: str = ""
-    job: ExportJob | None = None
-
-
 def export_demands(*, user, params: dict, file_format: str) -> ExportResult:
     if file_format not in FORMATS:
         file_format = "xlsx"
@@ -181,37 +169,23 @@ def export_demands(*, user, params: dict, file_format: str) -> ExportResult:
 
         raise ValidationError({"format": _("Correct the filter before exporting.")})
     total = queryset.count()
-    _record(user, total, params)
-    if total <= DIRECT_LIMIT:
-        stream = io.BytesIO()
-        write(EXPORTER, user=user, params=params, file_format=file_format, stream=stream)
-        return ExportResult(
-            content=stream.getvalue(),
-            filename=filename(file_format),
-            content_type=CONTENT_TYPES[file_format],
-        )
-    job = start_job(owner=user, kind=KIND, file_format=file_format, params=params, total=total)
-    return ExportResult(job=job)
-
-
-def _record(user, total, params):
-    """One audit row per export: who took which list, and whether with contacts."""
-    scope = scope_of(user)
-    office_id = next(iter(scope.office_ids)) if len(scope.office_ids) == 1 else None
-    province_id = (
-        next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
-    )
-    AuditLog.objects.create(
-        actor=user,
+    # One audit row per export: who took which list, and whether with contacts.
+    record_export(
+        user=user,
         action="demands.export",
         object_type="demands.demand",
-        object_id="",
-        object_repr=KIND,
+        kind=KIND,
         changes={
             "demands": [None, total],
             "personal_data": [None, may_see_personal(user)],
             "filter": [None, sorted(params)],
         },
-        office_id=office_id,
-        province_id=province_id,
+    )
+    return deliver(
+        EXPORTER,
+        user=user,
+        params=params,
+        file_format=file_format,
+        total=total,
+        direct_limit=DIRECT_LIMIT,
     )

@@ -19,6 +19,7 @@ from tashil.agencies.models import Agency
 from tashil.agencies.routing import route
 from tashil.agencies.selectors import category_tree
 from tashil.core.errors import ConflictError
+from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
 from tashil.core.text import to_ascii_digits
@@ -798,12 +799,4 @@ def export_job(request, pk):
 @staff_required
 @require_GET
 def export_download(request, pk):
-    job = _own_job(request, pk)
-    if job.status != ExportJob.Status.DONE or not job.file:
-        raise Http404
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=exports.filename(job.file_format),
-        content_type=exports.CONTENT_TYPES[job.file_format],
-    )
+    return download(_own_job(request, pk))

@@ -10,9 +10,6 @@ users who may see it on the household page: the office's staff, its province
 manager and national admins. Everyone else who can see households at all
 gets the file without those columns."""
 
-import io
-from dataclasses import dataclass
-
 from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import QueryDict
@@ -20,9 +17,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.exports import CONTENT_TYPES, FORMATS, Exporter, register, start_job, write
+from tashil.core.audit import record_export
+from tashil.core.exports import FORMATS, Exporter, ExportResult, deliver, register
 from tashil.core.jalali import format_date
-from tashil.core.models import AuditLog, ExportJob
 from tashil.core.validators import format_mobile_display
 
 from . import selectors
@@ -285,14 +282,6 @@ EXPORTERS = {
 }
 
 
-@dataclass
-class ExportResult:
-    content: bytes | None = None
-    filename: str = ""
-    content_type: str = ""
-    job: ExportJob | None = None
-
-
 def export_households(
     *, user, params: dict, file_format: str = "xlsx", layout: str = "households"
 ) -> ExportResult:
@@ -308,37 +297,23 @@ def export_households(
     if queryset is None:
         raise ValidationError({"format": _("Correct the filter before exporting.")})
     total = queryset.count()
-    _record(user, kind, total, params)
-    if total <= DIRECT_LIMIT:
-        stream = io.BytesIO()
-        write(EXPORTERS[kind], user=user, params=params, file_format=file_format, stream=stream)
-        return ExportResult(
-            content=stream.getvalue(),
-            filename=filename(file_format, kind),
-            content_type=CONTENT_TYPES[file_format],
-        )
-    job = start_job(owner=user, kind=kind, file_format=file_format, params=params, total=total)
-    return ExportResult(job=job)
-
-
-def _record(user, kind, total, params):
-    """One audit row per export: who took which list, and whether with personal data."""
-    scope = scope_of(user)
-    office_id = next(iter(scope.office_ids)) if len(scope.office_ids) == 1 else None
-    province_id = (
-        next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
-    )
-    AuditLog.objects.create(
-        actor=user,
+    # One audit row per export: who took which list, and whether with personal data.
+    record_export(
+        user=user,
         action="registry.export",
         object_type="registry.household",
-        object_id="",
-        object_repr=kind,
+        kind=kind,
         changes={
             "households": [None, total],
             "personal_data": [None, may_see_personal(user) and params.get("_personal") != ["0"]],
             "filter": [None, sorted(k for k in params if not k.startswith("_"))],
         },
-        office_id=office_id,
-        province_id=province_id,
+    )
+    return deliver(
+        EXPORTERS[kind],
+        user=user,
+        params=params,
+        file_format=file_format,
+        total=total,
+        direct_limit=DIRECT_LIMIT,
     )

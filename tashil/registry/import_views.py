@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tashil.core.errors import ConflictError
-from tashil.core.exports import CONTENT_TYPES
+from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
 
 from . import exports
@@ -40,11 +40,6 @@ def _batch(request, pk, *, manage=True) -> ImportBatch:
     if manage and not services.can_import(request.user, batch.office):
         raise PermissionDenied
     return batch
-
-
-def _apply(form, error: ValidationError):
-    for field, messages_ in getattr(error, "message_dict", {"__all__": error.messages}).items():
-        form.add_error(field if field in form.fields else None, messages_)
 
 
 # --- List and upload ---------------------------------------------------------------------------
@@ -74,7 +69,7 @@ def import_upload(request):
                 sheet=form.cleaned_data["sheet"],
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         else:
             return redirect("registry:import_mapping", pk=batch.pk)
     return render(request, "registry/import/upload.html", {"form": form})
@@ -356,12 +351,4 @@ def export_job(request, pk):
 
 
 def export_download(request, pk):
-    job = _own_job(request, pk)
-    if job.status != ExportJob.Status.DONE or not job.file:
-        raise Http404
-    return FileResponse(
-        job.file.open("rb"),
-        as_attachment=True,
-        filename=exports.filename(job.file_format, job.kind),
-        content_type=CONTENT_TYPES[job.file_format],
-    )
+    return download(_own_job(request, pk))

@@ -65,11 +65,6 @@ def _page(request, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-def _apply(form, error: ValidationError) -> None:
-    """Put a service's errors on the form (the fields it names, else the top)."""
-    form.apply_service_error(error)
-
-
 def _managed_household(request, pk) -> Household:
     household = selectors.household_for(request.user, pk)
     if not services.can_manage_household(request.user, household):
@@ -166,7 +161,7 @@ def household_create(request):
                 acting_user=request.user, office=office, **form.service_fields()
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         else:
             messages.success(request, _("The household was registered. Now add its members."))
             return redirect("registry:person_create", pk=household.pk)
@@ -197,7 +192,7 @@ def household_edit(request, pk):
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         except ConflictError as error:
             household = selectors.household_for(request.user, pk)
             data = request.POST.copy()
@@ -434,7 +429,7 @@ def person_create(request, pk):
                     **form.service_fields(),
                 )
             except ValidationError as error:
-                _apply(form, error)
+                form.apply_service_error(error)
                 duplicate = _duplicate_link(error)
             else:
                 messages.success(
@@ -558,7 +553,7 @@ def person_edit(request, pk):
                 **form.service_fields(),
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
             duplicate = _duplicate_link(error)
         except ConflictError as error:
             person = selectors.person_for(request.user, pk)
@@ -630,7 +625,7 @@ def membership_add(request, pk):
                     ),
                 )
             except ValidationError as error:
-                _apply(form, error)
+                form.apply_service_error(error)
             else:
                 messages.success(
                     request, _("%(name)s was added to the household.") % {"name": person}
@@ -660,7 +655,7 @@ def membership_end(request, pk):
                 membership=membership, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         except ConflictError as error:
             messages.warning(request, error.message)
             return redirect("registry:household_detail", pk=membership.household_id)
@@ -690,7 +685,7 @@ def membership_relation(request, pk):
                 membership=membership, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         except ConflictError as error:
             form.add_error(None, error.message)
         else:
@@ -720,7 +715,7 @@ def consent_create(request, pk):
                 household=household, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         else:
             messages.success(request, _("The consent was recorded."))
             return redirect(
@@ -776,7 +771,7 @@ def household_refer(request, pk):
                 household=household, acting_user=request.user, **form.cleaned_data
             )
         except ValidationError as error:
-            _apply(form, error)
+            form.apply_service_error(error)
         else:
             messages.success(
                 request,
