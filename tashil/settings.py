@@ -54,6 +54,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "django_tasks_db",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "tashil.core",
     "tashil.accounts",
     "tashil.geo",
@@ -73,6 +76,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "django_otp.middleware.OTPMiddleware",
+    "tashil.accounts.middleware.TwoFactorRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -129,9 +134,40 @@ LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
-# Failed logins allowed per username and per IP within the window before refusing.
-LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("TASHIL_LOGIN_THROTTLE_ATTEMPTS", "5"))
-LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("TASHIL_LOGIN_THROTTLE_WINDOW", "900"))
+# Login throttle. Failures count per (account, address) pair, per address and
+# per account within the window. A pair gets LOGIN_THROTTLE_ATTEMPTS free tries,
+# then must wait 2^n seconds after its n-th failure (capped): growing delays,
+# never a lock that someone at another address could set off. An address
+# (an office behind NAT shares one) gets more room across all accounts, and
+# failures on one account from everywhere only space tries a few seconds apart.
+LOGIN_THROTTLE_ATTEMPTS = int(os.environ.get("TASHIL_LOGIN_THROTTLE_ATTEMPTS", "3"))
+LOGIN_THROTTLE_ADDRESS_ATTEMPTS = int(
+    os.environ.get("TASHIL_LOGIN_THROTTLE_ADDRESS_ATTEMPTS", "30")
+)
+LOGIN_THROTTLE_ACCOUNT_ATTEMPTS = int(
+    os.environ.get("TASHIL_LOGIN_THROTTLE_ACCOUNT_ATTEMPTS", "50")
+)
+LOGIN_THROTTLE_ACCOUNT_DELAY = int(os.environ.get("TASHIL_LOGIN_THROTTLE_ACCOUNT_DELAY", "5"))
+LOGIN_THROTTLE_MAX_DELAY = int(os.environ.get("TASHIL_LOGIN_THROTTLE_MAX_DELAY", "900"))
+LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("TASHIL_LOGIN_THROTTLE_WINDOW", "3600"))
+
+# Two-factor login (TOTP with one-time recovery codes, django-otp). In
+# production it is required of national administrators and province managers;
+# a province may require it of everyone working in it (accounts.ProvinceSecurity).
+TWO_FACTOR_REQUIRED_ROLES = (
+    ["national_admin", "province_manager"]
+    if env_bool("TASHIL_TWO_FACTOR_REQUIRED", PRODUCTION)
+    else []
+)
+TWO_FACTOR_ISSUER = os.environ.get("TASHIL_TWO_FACTOR_ISSUER", "Tashil")
+# Seconds between the password step and the code step before starting over.
+TWO_FACTOR_PENDING_SECONDS = 300
+OTP_TOTP_ISSUER = TWO_FACTOR_ISSUER
+# accounts.throttle spaces failed codes per account and address; django-otp's
+# own per-device lock would let one wrong code refuse the right one after it.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
+
 # Reverse proxies in front of Tashil that append to X-Forwarded-For. With 0
 # the socket address is the client; behind one proxy set 1, or every resident
 # would share the proxy's address in the login throttle and the rate limits.

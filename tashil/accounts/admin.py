@@ -1,7 +1,20 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.urls import reverse
 
-from .models import RoleMembership, User
+from .models import ProvinceSecurity, RoleMembership, User
+
+
+def admin_login(request, extra_context=None):
+    """The admin has no login form of its own: it uses the site's, with the
+    password step, the two-factor step and the throttle."""
+    return redirect_to_login(
+        request.GET.get("next") or reverse("admin:index"), login_url=reverse("accounts:login")
+    )
+
+
+admin.site.login = admin_login
 
 
 class RoleMembershipInline(admin.TabularInline):
@@ -23,3 +36,9 @@ class RoleMembershipAdmin(admin.ModelAdmin):
     list_display = ["user", "role", "province", "office", "agency", "is_active"]
     list_filter = ["role", "is_active"]
     search_fields = ["user__username", "user__last_name"]
+
+
+@admin.register(ProvinceSecurity)
+class ProvinceSecurityAdmin(admin.ModelAdmin):
+    list_display = ["province", "require_two_factor", "updated_at", "updated_by"]
+    readonly_fields = ["updated_at", "updated_by"]

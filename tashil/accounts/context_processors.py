@@ -33,6 +33,7 @@ NAV = [
     ),
     ("core:calendar", _("Working calendar"), {Role.PROVINCE_MANAGER}),
     ("core:audit", _("Audit log"), {Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER}),
+    ("accounts:province_security", _("Login rules"), {Role.PROVINCE_MANAGER}),
     ("admin:index", _("Administration"), {Role.NATIONAL_ADMIN}),
 ]
 

@@ -137,10 +137,15 @@ class RoleMembership(models.Model):
 
 
 class LoginAttempt(models.Model):
-    """Failed logins, for throttling by username and by IP address."""
+    """Failed logins, for throttling by account and address (accounts.throttle)."""
+
+    class Step(models.TextChoices):
+        PASSWORD = "password", _("password")
+        CODE = "code", _("two-factor code")
 
     username = models.CharField(max_length=150, db_index=True)
     ip_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    step = models.CharField(max_length=8, choices=Step, default=Step.PASSWORD)
     at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     def __str__(self):
@@ -185,3 +190,34 @@ class ApiKey(models.Model):
         if not raw_key:
             return None
         return cls.objects.filter(key_hash=cls.hash(raw_key), is_active=True).first()
+
+
+class ProvinceSecurity(models.Model):
+    """Login rules a province sets for everyone who works in it. With
+    `require_two_factor`, every staff account with a role in the province
+    (its managers and analysts, its offices' staff, its agencies' liaisons)
+    must set up two-factor login before using the system."""
+
+    province = models.OneToOneField(
+        "geo.Area",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        related_name="security",
+        limit_choices_to={"level": "province"},
+    )
+    require_two_factor = models.BooleanField(_("require two-factor login"), default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    updated_by = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("province login rules")
+        verbose_name_plural = _("province login rules")
+
+    def __str__(self):
+        return str(self.province)
+
+    def clean(self):
+        if self.province_id and self.province.level != "province":
+            raise ValidationError({"province": _("Choose an area at province level.")})

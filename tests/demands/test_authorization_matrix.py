@@ -37,6 +37,8 @@ ROLES = [
 STAFF = {"national_admin", "province_manager", "office_manager", "facilitator"}
 PORTAL = STAFF | {"agency_liaison"}
 NATIONAL = {"national_admin"}
+SIGNED_IN = set(ROLES) - {"anonymous"}
+PROVINCE = {"national_admin", "province_manager"}
 
 
 @pytest.fixture(autouse=True)
@@ -158,6 +160,10 @@ PAGES = [
         {"office_manager"},
         STAFF,
     ),
+    # Two-factor login: everyone signed in, for their own account only.
+    ("two-factor", lambda w: reverse("accounts:two_factor"), SIGNED_IN, set()),
+    ("two-factor-setup", lambda w: reverse("accounts:two_factor_setup"), SIGNED_IN, set()),
+    ("province-security", lambda w: reverse("accounts:province_security"), PROVINCE, set()),
 ]
 
 
@@ -332,6 +338,16 @@ ACTIONS = [
         STAFF,
         set(),
         200,
+    ),
+    (
+        "province-requires-two-factor",
+        lambda c, w: c.post(
+            reverse("accounts:province_security"),
+            {"province": w.n.province.code, "require_two_factor": "on"},
+        ),
+        PROVINCE,
+        set(),
+        302,
     ),
 ]
 
