@@ -1,14 +1,44 @@
 """The audit log: every write made through a service records who changed what.
 
-Personal data is masked in the stored changes, so the log itself can be
-browsed by managers without exposing it."""
+Who sees what in the log (the rule `present` applies, on the log page and in
+the admin alike):
+
+- Browsing: national administrators see every row, province managers the rows
+  of their provinces, office managers the rows of their offices. Other roles
+  do not see the log.
+- Identifiers (`PII_FIELDS`: national code, mobile, phone, email, address,
+  birth date, password) are masked when the row is written, so nobody sees
+  them in clear in the log.
+- Health (`HEALTH_FIELDS`: disability, its note, chronic illness, health
+  insurance) is never shown in the log, to any role: the row says the field
+  changed, not to what. The person's page shows it, and opening that page is
+  recorded (registry.PersonalDataAccess).
+- A resident's name (`NAME_FIELDS`, and the object name of a person or
+  household row) is shown only to a viewer who may open that person's or
+  household's record in full now; anyone else sees it masked.
+"""
+
+from collections.abc import Callable
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
 
-# Field names whose values are personal data. Extend as apps add fields.
+# Field names whose values are personal data, masked when stored. Extend as apps add fields.
 PII_FIELDS = {"national_code", "mobile", "phone", "email", "address", "password", "birth_date"}
+# Stored as they are, never shown in the log.
+HEALTH_FIELDS = {"has_disability", "disability_note", "chronic_illness", "health_insurance"}
+# Shown only to a viewer who may open the resident's record.
+NAME_FIELDS = {"first_name", "last_name", "father_name", "given_by", "submitter_name"}
+
+# object_type -> function(user, ids) -> the ids among them whose record the
+# user may open in full. Apps that keep residents register here (registry).
+_PERSONAL_TYPES: dict[str, Callable] = {}
+
+
+def register_personal_type(object_type: str, visible_ids: Callable) -> None:
+    _PERSONAL_TYPES[object_type] = visible_ids
 
 
 def mask(value) -> str:
@@ -109,3 +139,47 @@ def audit_visible_to(user):
     if not scope.managed_province_ids and not scope.managed_office_ids:
         return qs.none()
     return qs.filter(q)
+
+
+HIDDEN = _("(hidden)")
+
+
+def present(entries, viewer) -> list[dict]:
+    """The rows as `viewer` may see them (the rule in this module's
+    docstring): {"entry", "object", "changes": [{"field", "old", "new",
+    "withheld"}]}, where `withheld` means the values are not shown at all."""
+    from tashil.accounts.scopes import scope_of
+
+    entries = list(entries)
+    national = scope_of(viewer).is_national  # may open every record
+    wanted: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.object_type in _PERSONAL_TYPES and not national:
+            wanted.setdefault(entry.object_type, set()).add(entry.object_id)
+    visible = {
+        object_type: {str(pk) for pk in _PERSONAL_TYPES[object_type](viewer, ids)}
+        for object_type, ids in wanted.items()
+    }
+    rows = []
+    for entry in entries:
+        personal = entry.object_type in _PERSONAL_TYPES
+        in_full = national or not personal or entry.object_id in visible.get(entry.object_type, ())
+        changes = []
+        for field, values in (entry.changes or {}).items():
+            pair = list(values)[:2] if isinstance(values, (list, tuple)) else [None, values]
+            old, new = (pair + [None, None])[:2]
+            withheld = field in HEALTH_FIELDS
+            if withheld:
+                old = new = None
+            elif field in NAME_FIELDS and not in_full:
+                old = mask(old) if old else old
+                new = mask(new) if new else new
+            changes.append({"field": field, "old": old, "new": new, "withheld": withheld})
+        rows.append(
+            {
+                "entry": entry,
+                "object": entry.object_repr if in_full else f"{HIDDEN} #{entry.object_id}",
+                "changes": changes,
+            }
+        )
+    return rows

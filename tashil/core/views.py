@@ -12,7 +12,7 @@ from tashil.accounts.scopes import scope_of
 from tashil.geo.models import Area
 
 from . import calendar, jalali
-from .audit import audit_visible_to
+from .audit import audit_visible_to, present
 from .forms import JalaliDateField, StyledForm
 from .models import Closure, Holiday
 
@@ -41,7 +41,8 @@ def audit_log(request):
         if data["end"]:
             entries = entries.filter(at__date__lte=data["end"])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
-    return render(request, "core/audit_log.html", {"form": form, "page": page})
+    rows = present(page.object_list, request.user)
+    return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})
 
 
 def _calendar_province(request):
