@@ -19,6 +19,20 @@ def _persian_by_default(settings):
     settings.TASKS = {"default": {"BACKEND": "django.tasks.backends.immediate.ImmediateBackend"}}
 
 
+@pytest.fixture(autouse=True)
+def _no_province_login_rules():
+    """Which provinces require two-factor login is cached per process; a rule
+    one test writes is rolled back with it, so each test starts from none
+    (the test database holds none), without a query to find that out."""
+    from django.core.cache import cache
+
+    from tashil.accounts.two_factor import PROVINCES_CACHE_KEY
+
+    cache.set(PROVINCES_CACHE_KEY, frozenset(), None)
+    yield
+    cache.set(PROVINCES_CACHE_KEY, frozenset(), None)
+
+
 @pytest.fixture
 def network(db):
     """Two provinces, each with an office and an agency, and a user per role.

@@ -42,3 +42,19 @@ class RoleMembershipAdmin(admin.ModelAdmin):
 class ProvinceSecurityAdmin(admin.ModelAdmin):
     list_display = ["province", "require_two_factor", "updated_at", "updated_by"]
     readonly_fields = ["updated_at", "updated_by"]
+
+    def save_model(self, request, obj, form, change):
+        from django.db import transaction
+
+        from .two_factor import forget_province_rules
+
+        obj.updated_by = request.user
+        super().save_model(request, obj, form, change)
+        forget_province_rules()
+        transaction.on_commit(forget_province_rules)
+
+    def delete_model(self, request, obj):
+        from .two_factor import forget_province_rules
+
+        super().delete_model(request, obj)
+        forget_province_rules()

@@ -16,6 +16,7 @@ from binascii import unhexlify
 from io import BytesIO
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,7 @@ from .models import ProvinceSecurity, Role
 from .scopes import scope_of
 
 RECOVERY_CODE_COUNT = 10
+PROVINCES_CACHE_KEY = "tashil:two-factor-provinces"
 DEVICE_NAME = "tashil"
 
 
@@ -58,11 +60,28 @@ def required_by_role(user) -> bool:
     return bool(roles & set(scope.roles))
 
 
+def provinces_requiring() -> frozenset:
+    """Provinces that require two-factor login. Asked on every page, so it is
+    cached for a minute and dropped when a rule changes (with a shared cache,
+    at once in every process; with the per-process default, within a minute)."""
+
+    def load():
+        return frozenset(
+            ProvinceSecurity.objects.filter(require_two_factor=True).values_list(
+                "province_id", flat=True
+            )
+        )
+
+    return cache.get_or_set(PROVINCES_CACHE_KEY, load, 60)
+
+
+def forget_province_rules() -> None:
+    cache.delete(PROVINCES_CACHE_KEY)
+
+
 def required_by_province(user) -> bool:
     provinces = scope_of(user).province_ids
-    return bool(provinces) and (
-        ProvinceSecurity.objects.filter(province_id__in=provinces, require_two_factor=True).exists()
-    )
+    return bool(provinces) and bool(provinces & provinces_requiring())
 
 
 def is_required(user) -> bool:
@@ -226,6 +245,8 @@ def province_two_factor_set(*, province, required: bool, acting_user) -> Provinc
         rule.updated_by = acting_user
         rule.full_clean()
         rule.save(update_fields=["require_two_factor", "updated_by", "updated_at"])
+        forget_province_rules()
+        transaction.on_commit(forget_province_rules)
         if before != required:
             audit.record(
                 actor=acting_user,

@@ -310,22 +310,21 @@ def test_development_does_not_require_it(client, network, settings, role):
     assert client.get("/offices/").status_code == 200
 
 
-def test_the_settings_require_it_only_in_production(monkeypatch):
-    import importlib
+def test_the_settings_require_it_only_in_production():
+    from tests.test_settings import _manage
 
-    import tashil.settings as tashil_settings
-
-    try:
-        monkeypatch.setenv("TASHIL_ENV", "development")
-        monkeypatch.delenv("TASHIL_TWO_FACTOR_REQUIRED", raising=False)
-        assert importlib.reload(tashil_settings).TWO_FACTOR_REQUIRED_ROLES == []
-        monkeypatch.setenv("TASHIL_ENV", "production")
-        monkeypatch.setenv("TASHIL_SECRET_KEY", "x" * 60)
-        monkeypatch.setenv("TASHIL_ALLOWED_HOSTS", "tashil.example")
-        assert importlib.reload(tashil_settings).TWO_FACTOR_REQUIRED_ROLES == REQUIRED
-    finally:
-        monkeypatch.undo()
-        importlib.reload(tashil_settings)
+    show = "from django.conf import settings; print(settings.TWO_FACTOR_REQUIRED_ROLES)"
+    development = _manage("shell", "-c", show)
+    assert development.stdout.strip().splitlines()[-1] == "[]", development.stderr
+    production = _manage(
+        "shell",
+        "-c",
+        show,
+        TASHIL_ENV="production",
+        TASHIL_SECRET_KEY="x" * 60,
+        TASHIL_ALLOWED_HOSTS="tashil.example.ir",
+    )
+    assert production.stdout.strip().splitlines()[-1] == str(REQUIRED), production.stderr
 
 
 def test_a_session_opened_before_the_rule_logs_in_again(client, network, settings):
