@@ -15,7 +15,9 @@ the admin alike):
   recorded (registry.PersonalDataAccess).
 - A resident's name (`NAME_FIELDS`, and the object name of a person or
   household row) is shown only to a viewer who may open that person's or
-  household's record in full now; anyone else sees it masked.
+  household's record in full now; anyone else sees it masked. Outside the
+  national level the log's search does not match residents' names, so a
+  masked name cannot be found out by searching for it.
 """
 
 from collections.abc import Callable
@@ -39,6 +41,10 @@ _PERSONAL_TYPES: dict[str, Callable] = {}
 
 def register_personal_type(object_type: str, visible_ids: Callable) -> None:
     _PERSONAL_TYPES[object_type] = visible_ids
+
+
+def personal_types() -> list[str]:
+    return sorted(_PERSONAL_TYPES)
 
 
 def mask(value) -> str:

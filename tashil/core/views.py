@@ -2,6 +2,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,7 +13,7 @@ from tashil.accounts.scopes import scope_of
 from tashil.geo.models import Area
 
 from . import calendar, jalali
-from .audit import audit_visible_to, present
+from .audit import audit_visible_to, personal_types, present
 from .forms import JalaliDateField, StyledForm
 from .models import Closure, Holiday
 
@@ -33,9 +34,13 @@ def audit_log(request):
     if form.is_valid():
         data = form.cleaned_data
         if data["q"]:
-            entries = entries.filter(object_repr__icontains=data["q"]) | entries.filter(
-                action__icontains=data["q"]
-            )
+            by_name = Q(object_repr__icontains=data["q"])
+            if not scope.is_national:
+                # Residents' names are not searchable here: a hidden name must
+                # not be guessable by searching for it. Their history is on
+                # the household page.
+                by_name &= ~Q(object_type__in=personal_types())
+            entries = entries.filter(by_name | Q(action__icontains=data["q"]))
         if data["start"]:
             entries = entries.filter(at__date__gte=data["start"])
         if data["end"]:

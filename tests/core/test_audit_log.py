@@ -93,6 +93,17 @@ def test_a_resident_the_viewer_may_not_open_is_masked(client, network, resident,
     assert FIRST in html  # their own resident is still named
 
 
+@pytest.mark.parametrize("role", ["province_manager", "office_manager"])
+def test_a_masked_name_cannot_be_found_by_searching(client, network, resident, outsider, role):
+    client.force_login(network.users[role])
+    html = client.get(URL, {"q": "غریبه"}).content.decode()
+    assert f"#{to_persian_digits(outsider.pk)}" not in html
+    assert "person.update" not in html
+    # Searching by action still finds the row, masked.
+    html = client.get(URL, {"q": "person.update"}).content.decode()
+    assert f"#{to_persian_digits(outsider.pk)}" in html and "غریبه" not in html
+
+
 def test_the_national_admin_may_open_every_record(client, network, resident, outsider):
     _response, html = page(client, network.users["national_admin"])
     assert "غریبه" in html and "رضاقلی" in html
