@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tashil.core.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -146,9 +147,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files: vendored from npm into var/vendor, no CDN at run time.
+# scripts/copy_assets.mjs writes them in the checkout, whatever TASHIL_VAR_DIR is.
+VENDOR_DIR = BASE_DIR / "var" / "vendor"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("TASHIL_STATIC_ROOT", VAR_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "tashil" / "static", ("vendor", VAR_DIR / "vendor")]
+STATICFILES_DIRS = [BASE_DIR / "tashil" / "static", ("vendor", VENDOR_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -236,6 +239,9 @@ ESCALATION_LADDER = [
     ("province_manager", 5),
     ("governorate", 10),
 ]
+# Public pages that show one resident's demand, sent with Cache-Control:
+# no-store like every answer to a signed-in user (core.middleware.NoStoreMiddleware).
+NO_STORE_PATHS = [r"^/track(/|$)", r"^/submit/done/"]
 # Where the public site sends residents (tracking links in SMS).
 PUBLIC_BASE_URL = os.environ.get("TASHIL_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
