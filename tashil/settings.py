@@ -245,6 +245,27 @@ NO_STORE_PATHS = [r"^/track(/|$)", r"^/submit/done/"]
 # Where the public site sends residents (tracking links in SMS).
 PUBLIC_BASE_URL = os.environ.get("TASHIL_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
 
+# --- Periodic jobs, enqueued by `manage.py scheduler` (core.scheduler): each
+# runs once per period of `every` seconds, however many schedulers run.
+SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("TASHIL_SCHEDULER_INTERVAL", "30"))
+SCHEDULED_JOBS = {
+    "escalate_referrals": {
+        "every": int(os.environ.get("TASHIL_ESCALATION_EVERY_MINUTES", "10")) * 60,
+        "task": "tashil.demands.escalation.escalate_referrals_task",
+    },
+    "remove_old_exports": {
+        "every": 3600,
+        "task": "tashil.core.retention.remove_old_exports_task",
+    },
+    "remove_old_import_files": {
+        "every": 3600,
+        "task": "tashil.registry.retention.remove_old_import_files_task",
+    },
+}
+# Days after which finished exports and uploaded import files are deleted; 0 keeps them.
+RETENTION_EXPORT_DAYS = int(os.environ.get("TASHIL_RETENTION_EXPORT_DAYS", "7"))
+RETENTION_IMPORT_DAYS = int(os.environ.get("TASHIL_RETENTION_IMPORT_DAYS", "30"))
+
 # --- Working calendar defaults (data in the database overrides these).
 # Python weekday numbers: Monday=0 ... Thursday=3, Friday=4.
 DEFAULT_WEEKEND_DAYS = [3, 4]

@@ -7,6 +7,7 @@ Production trusts `X-Forwarded-Proto: https` from its proxy
 that proxy."""
 
 import http.client
+import json
 import re
 import socket
 import subprocess
@@ -14,6 +15,7 @@ import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
+from types import SimpleNamespace
 from urllib.parse import urlencode
 
 import pytest
@@ -112,7 +114,7 @@ def server(tmp_path_factory):
                         "gunicorn did not start:\n" + (var_dir / "gunicorn.log").read_text()
                     )
                 time.sleep(0.2)
-            yield port
+            yield SimpleNamespace(port=port, env=env)
         finally:
             proc.terminate()
             try:
@@ -133,13 +135,13 @@ def _assert_production_headers(response):
 
 
 def test_plain_http_is_redirected_to_https(server):
-    response = ProxyClient(server).get("/accounts/login/", https=False)
+    response = ProxyClient(server.port).get("/accounts/login/", https=False)
     assert response.status == 301
     assert response.headers["Location"].startswith("https://")
 
 
 def test_login_page_serves_with_hashed_static_files(server):
-    client = ProxyClient(server)
+    client = ProxyClient(server.port)
     response = client.get("/accounts/login/")
     assert response.status == 200, response.content[:2000]
     _assert_production_headers(response)
@@ -161,7 +163,7 @@ def test_login_page_serves_with_hashed_static_files(server):
 
 
 def test_staff_page_after_logging_in(server):
-    client = ProxyClient(server)
+    client = ProxyClient(server.port)
     assert client.get("/accounts/login/").status == 200
     response = client.post_form(
         "/accounts/login/",
@@ -183,8 +185,42 @@ def test_staff_page_after_logging_in(server):
 
 
 def test_public_pages(server):
-    client = ProxyClient(server)
+    client = ProxyClient(server.port)
     for path in ("/submit", "/board"):
         response = client.get(path)
         assert response.status == 200, (path, response.content[:3000])
         _assert_production_headers(response)
+
+
+def test_two_schedulers_enqueue_each_job_once_per_period(server):
+    """Two `manage.py scheduler` processes at once, as beside two workers."""
+    command = [sys.executable, "manage.py", "scheduler", "--once"]
+    procs = [
+        subprocess.Popen(command, cwd=ROOT, env=server.env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [proc.communicate(timeout=120)[0] for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), outputs
+    enqueued = [
+        name.strip()
+        for output in outputs
+        for name in output.split("enqueued:", 1)[1].split(",")
+        if name.strip() and name.strip() != "nothing due"
+    ]
+    counts = manage(
+        "shell",
+        "-c",
+        "import json; from tashil.core.models import ScheduledRun; "
+        "from django_tasks_db.models import DBTaskResult; "
+        "from django.conf import settings; "
+        "paths = [job['task'] for job in settings.SCHEDULED_JOBS.values()]; "
+        "print(json.dumps([list(ScheduledRun.objects.values_list('job', 'period_start')"
+        ".order_by('job', 'period_start')), "
+        "DBTaskResult.objects.filter(task_path__in=paths).count()], default=str))",
+        env=server.env,
+    )
+    runs, queued = json.loads(counts.stdout.strip().splitlines()[-1])
+    jobs = [job for job, _start in runs]
+    assert {"escalate_referrals", "remove_old_exports", "remove_old_import_files"} <= set(jobs)
+    # One run per job and period, one queued task per run, whoever enqueued it.
+    assert len(runs) == len({tuple(run) for run in runs}) == len(enqueued) == queued
