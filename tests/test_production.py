@@ -18,6 +18,7 @@ from http.cookies import SimpleCookie
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
+import gunicorn
 import pytest
 
 from tests.deployment import ROOT, manage, production_environ, scratch_database
@@ -94,15 +95,20 @@ def server(tmp_path_factory):
         manage("seed_demo", "--allow-production", "--skip-holidays", env=env)
         port = _free_port()
         log = open(var_dir / "gunicorn.log", "wb")
+        command = [sys.executable, "-m", "gunicorn", "tashil.wsgi", "-w", "1"]
+        command += ["-b", f"127.0.0.1:{port}"]
+        if gunicorn.version_info >= (27,):
+            # Not the control socket in the home directory every gunicorn shares.
+            command.append("--no-control-socket")
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "tashil.wsgi", "-w", "2", "-b", f"127.0.0.1:{port}"],
+            command,
             cwd=ROOT,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120
             while True:
                 try:
                     if ProxyClient(port).get("/healthz").status == 200:
@@ -224,3 +230,23 @@ def test_two_schedulers_enqueue_each_job_once_per_period(server):
     assert {"escalate_referrals", "remove_old_exports", "remove_old_import_files"} <= set(jobs)
     # One run per job and period, one queued task per run, whoever enqueued it.
     assert len(runs) == len({tuple(run) for run in runs}) == len(enqueued) == queued
+
+
+def test_the_scheduler_runs_until_it_is_stopped(server):
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "scheduler", "--interval", "1"],
+        cwd=ROOT,
+        env=server.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = iter(proc.stdout.readline, "")
+        started = next((line for line in lines if line.startswith("scheduler started")), "")
+        assert "escalate_referrals every 0:10:00" in started, started
+    finally:
+        proc.terminate()
+    output = proc.communicate(timeout=30)[0]
+    assert proc.returncode == 0, output
+    assert "scheduler stopped" in output

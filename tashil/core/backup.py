@@ -254,13 +254,14 @@ def _unpack_media(archive: Path, media_root: Path) -> Path:
 
 
 def _swap_media(staging: Path, media_root: Path) -> None:
-    old = None
+    old, mode = None, 0o755
     if media_root.exists():
+        mode = media_root.stat().st_mode & 0o777
         old = Path(tempfile.mkdtemp(prefix=f".{media_root.name}.old.", dir=media_root.parent))
         old.rmdir()
         os.rename(media_root, old)
+    staging.chmod(mode)  # mkdtemp made it private
     os.rename(staging, media_root)
-    media_root.chmod(0o755)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
@@ -24,8 +25,10 @@ def delete_files(storage, names) -> None:
 
 
 def remove_old_exports(*, now: dt.datetime | None = None) -> int:
-    """Delete finished export jobs (built or failed) older than
-    RETENTION_EXPORT_DAYS, with their files. Returns how many were removed."""
+    """Delete export jobs that finished (built or failed) more than
+    RETENTION_EXPORT_DAYS ago, or were queued that long ago and never
+    finished (their worker is long gone), with their files. Returns how many
+    were removed."""
     from .models import ExportJob
 
     days = settings.RETENTION_EXPORT_DAYS
@@ -36,8 +39,14 @@ def remove_old_exports(*, now: dt.datetime | None = None) -> int:
         old = list(
             ExportJob.objects.select_for_update()
             .filter(
-                status__in=[ExportJob.Status.DONE, ExportJob.Status.FAILED],
-                finished_at__lt=cutoff,
+                Q(
+                    status__in=[ExportJob.Status.DONE, ExportJob.Status.FAILED],
+                    finished_at__lt=cutoff,
+                )
+                | Q(
+                    status__in=[ExportJob.Status.QUEUED, ExportJob.Status.RUNNING],
+                    created_at__lt=cutoff,
+                )
             )
             .values_list("pk", "file")
         )

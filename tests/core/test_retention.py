@@ -25,8 +25,10 @@ def job(owner, *, status=ExportJob.Status.DONE, age_days, with_file=True):
         kind="demands_list",
         file_format="csv",
         status=status,
-        finished_at=NOW - dt.timedelta(days=age_days) if status != "running" else None,
+        finished_at=NOW - dt.timedelta(days=age_days) if status in ("done", "failed") else None,
     )
+    # created_at is automatic: set the age with an UPDATE.
+    ExportJob.objects.filter(pk=job.pk).update(created_at=NOW - dt.timedelta(days=age_days))
     if with_file:
         job.file.save(f"{job.pk}-demands.csv", ContentFile(b"name\nperson"), save=True)
     return job
@@ -38,14 +40,16 @@ def test_old_finished_exports_go_with_their_files_and_recent_ones_stay(
 ):
     owner = UserFactory()
     old, old_failed = job(owner, age_days=8), job(owner, status="failed", age_days=30)
-    recent, running = job(owner, age_days=6), job(owner, status="running", age_days=30)
+    recent, running = job(owner, age_days=6), job(owner, status="running", age_days=1)
+    stale = job(owner, status="queued", age_days=8, with_file=False)
     files = {j.pk: tmp_path / j.file.name for j in (old, old_failed, recent, running)}
     assert all(path.exists() for path in files.values())
 
     with django_capture_on_commit_callbacks(execute=True):
-        assert remove_old_exports(now=NOW) == 2
+        assert remove_old_exports(now=NOW) == 3
 
     assert set(ExportJob.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
+    assert not ExportJob.objects.filter(pk=stale.pk).exists()
     assert not files[old.pk].exists() and not files[old_failed.pk].exists()
     assert files[recent.pk].exists() and files[running.pk].exists()
 

@@ -3,6 +3,7 @@ schedulers run, and starts with the worker under `make run`."""
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 from django.core.management import call_command
@@ -110,3 +111,23 @@ def test_make_run_and_make_worker_start_a_scheduler_beside_the_worker():
     assert re.search(r"trap 'kill [^']*\$\$scheduler", run)
     worker = _target(makefile, "worker")
     assert "manage.py db_worker" in worker and "manage.py scheduler &" in worker
+
+
+def test_the_loop_goes_on_after_a_failed_tick(monkeypatch):
+    from django.db import OperationalError
+
+    calls, stop = [], threading.Event()
+
+    def flaky_tick():
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("the database is restarting")
+        stop.set()
+
+    closed = []
+    monkeypatch.setattr(scheduler, "tick", flaky_tick)
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: closed.append(1))
+    scheduler.run_forever(interval=0, stop=stop)
+    assert len(calls) == 2
+    # A broken connection is dropped after every tick, so the next one reconnects.
+    assert len(closed) == 2

@@ -36,5 +36,6 @@ class Command(BaseCommand):
             signal.signal(signum, lambda *_: stop.set())
         jobs = ", ".join(f"{job.name} every {job.every}" for job in scheduler.jobs())
         self.stdout.write(f"scheduler started: {jobs or 'no jobs'}")
+        self.stdout.flush()
         scheduler.run_forever(interval=options["interval"], stop=stop)
         self.stdout.write("scheduler stopped")
