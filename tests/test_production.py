@@ -170,15 +170,23 @@ def test_login_page_serves_with_hashed_static_files(server):
 
 def test_staff_page_after_logging_in(server):
     client = ProxyClient(server.port)
-    assert client.get("/accounts/login/").status == 200
-    response = client.post_form(
-        "/accounts/login/",
-        {
-            "csrfmiddlewaretoken": client.cookies["csrftoken"],
-            "username": "zoviyeh",
-            "password": DEMO_PASSWORD,
-        },
-    )
+    page = client.get("/accounts/login/")
+    assert page.status == 200
+    # Post the form as it is on the page (its hidden fields and the CSRF
+    # token included), with the credentials in its username and password fields.
+    data = {}
+    for field in re.finditer(r"<input\b[^>]*>", page.content.decode()):
+        name = re.search(r'\bname="([^"]+)"', field.group(0))
+        value = re.search(r'\bvalue="([^"]*)"', field.group(0))
+        if name:
+            data[name.group(1)] = value.group(1) if value else ""
+    for name in data:
+        if name.endswith("username"):
+            data[name] = "zoviyeh"
+        elif name.endswith("password"):
+            data[name] = DEMO_PASSWORD
+    assert "zoviyeh" in data.values() and data.get("csrfmiddlewaretoken"), data
+    response = client.post_form("/accounts/login/", data)
     assert response.status == 302, response.content[:3000]
     session_cookie = client.set_cookies["sessionid"].lower()
     assert "secure" in session_cookie and "httponly" in session_cookie
