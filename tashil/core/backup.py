@@ -103,6 +103,9 @@ def _dump_database(target: Path, alias: str) -> None:
             copy = sqlite3.connect(str(target))
             try:
                 source.backup(copy)
+                # A self-contained file, readable without -wal or -shm files
+                # (even from read-only storage).
+                copy.execute("PRAGMA journal_mode=DELETE")
             finally:
                 copy.close()
         finally:
