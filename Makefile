@@ -43,10 +43,12 @@ var/.locale: $(VENV)/.synced $(wildcard locale/*/LC_MESSAGES/django.po)
 run: setup
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
-	@# Imports, exports and notifications run in a background worker that
-	@# starts and stops with the development server.
+	@# Imports, exports and notifications run in a background worker, and the
+	@# scheduler enqueues the periodic jobs (escalation, clean-ups); both
+	@# start and stop with the development server.
 	$(PY) manage.py db_worker --no-reload & worker=$$!; \
-	trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+	$(PY) manage.py scheduler & scheduler=$$!; \
+	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: setup
@@ -59,7 +61,10 @@ lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# Another worker, with its own scheduler: any number may run.
 worker: setup
+	$(PY) manage.py scheduler & scheduler=$$!; \
+	trap 'kill $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py db_worker
 
 clean:

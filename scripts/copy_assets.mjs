@@ -1,7 +1,7 @@
 // Copies the front-end files Tashil serves from node_modules into var/vendor,
 // which Django collects as static files under "vendor/". Nothing is fetched at
 // run time: the system must work on an isolated intranet.
-import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -29,6 +29,13 @@ for (const [dest, src] of Object.entries(files)) {
   const target = join(out, dest);
   mkdirSync(dirname(target), { recursive: true });
   cpSync(join(nm, src), target, { recursive: true });
+  // A minified file names its source map in a sourceMappingURL comment, and
+  // the production static storage refuses to collect a file whose reference
+  // is missing: the map goes beside it.
+  const map = join(nm, src) + ".map";
+  if (statSync(join(nm, src)).isFile() && existsSync(map)) {
+    cpSync(map, target + ".map");
+  }
 }
 writeFileSync(join(out, ".copied"), new Date().toISOString() + "\n");
 console.log(`copied ${Object.keys(files).length} asset entries into var/vendor`);

@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tashil.core.middleware.NoStoreMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "tashil.accounts.middleware.TwoFactorRequiredMiddleware",
@@ -182,9 +183,11 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Static files: vendored from npm into var/vendor, no CDN at run time.
+# scripts/copy_assets.mjs writes them in the checkout, whatever TASHIL_VAR_DIR is.
+VENDOR_DIR = BASE_DIR / "var" / "vendor"
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("TASHIL_STATIC_ROOT", VAR_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "tashil" / "static", ("vendor", VAR_DIR / "vendor")]
+STATICFILES_DIRS = [BASE_DIR / "tashil" / "static", ("vendor", VENDOR_DIR)]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -272,8 +275,32 @@ ESCALATION_LADDER = [
     ("province_manager", 5),
     ("governorate", 10),
 ]
+# Public pages that show one resident's demand, sent with Cache-Control:
+# no-store like every answer to a signed-in user (core.middleware.NoStoreMiddleware).
+NO_STORE_PATHS = [r"^/track(/|$)", r"^/submit/done/"]
 # Where the public site sends residents (tracking links in SMS).
 PUBLIC_BASE_URL = os.environ.get("TASHIL_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+
+# --- Periodic jobs, enqueued by `manage.py scheduler` (core.scheduler): each
+# runs once per period of `every` seconds, however many schedulers run.
+SCHEDULER_INTERVAL_SECONDS = int(os.environ.get("TASHIL_SCHEDULER_INTERVAL", "30"))
+SCHEDULED_JOBS = {
+    "escalate_referrals": {
+        "every": int(os.environ.get("TASHIL_ESCALATION_EVERY_MINUTES", "10")) * 60,
+        "task": "tashil.demands.escalation.escalate_referrals_task",
+    },
+    "remove_old_exports": {
+        "every": 3600,
+        "task": "tashil.core.retention.remove_old_exports_task",
+    },
+    "remove_old_import_files": {
+        "every": 3600,
+        "task": "tashil.registry.retention.remove_old_import_files_task",
+    },
+}
+# Days after which finished exports and uploaded import files are deleted; 0 keeps them.
+RETENTION_EXPORT_DAYS = int(os.environ.get("TASHIL_RETENTION_EXPORT_DAYS", "7"))
+RETENTION_IMPORT_DAYS = int(os.environ.get("TASHIL_RETENTION_IMPORT_DAYS", "30"))
 
 # --- Working calendar defaults (data in the database overrides these).
 # Python weekday numbers: Monday=0 ... Thursday=3, Friday=4.

@@ -179,3 +179,24 @@ class ExportJob(models.Model):
         if self.status == self.Status.DONE:
             return 100
         return int(self.done * 100 / self.total) if self.total else 0
+
+
+class ScheduledRun(models.Model):
+    """One row per periodic job and period it was started for. The unique
+    constraint is what makes a job run once per period however many
+    schedulers run: the one whose insert succeeds enqueues the task."""
+
+    job = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    period_end = models.DateTimeField(db_index=True)
+    enqueued_at = models.DateTimeField(auto_now_add=True)
+    task_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["-period_start", "job"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "period_start"], name="scheduledrun_once")
+        ]
+
+    def __str__(self):
+        return f"{self.job} @ {self.period_start:%Y-%m-%d %H:%M}"
