@@ -165,6 +165,8 @@ def import_mapping(request, pk):
 
 def import_preview(request, pk):
     batch = _batch(request, pk)
+    if batch.status == ImportBatch.Status.INSPECTING or services.inspection_failed(batch):
+        return redirect("registry:import_mapping", pk=batch.pk)
     if batch.status in (ImportBatch.Status.MAPPED, ImportBatch.Status.VALIDATING):
         return redirect("registry:import_progress", pk=batch.pk)
     if (
@@ -204,6 +206,8 @@ def import_preview(request, pk):
 
 def _next_page(batch) -> str | None:
     """Where the progress page goes once the work is done."""
+    if batch.status == ImportBatch.Status.INSPECTING or services.inspection_failed(batch):
+        return reverse("registry:import_mapping", kwargs={"pk": batch.pk})
     if batch.status == ImportBatch.Status.VALIDATED:
         return reverse("registry:import_preview", kwargs={"pk": batch.pk})
     if batch.status == ImportBatch.Status.FAILED and not batch.chunks.exists():

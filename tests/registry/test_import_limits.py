@@ -213,6 +213,20 @@ def test_a_reading_that_takes_too_long_is_stopped(imp, settings, monkeypatch):
     assert not Person.objects.exists()
 
 
+def test_the_child_gets_no_secrets_from_the_environment(settings, monkeypatch, tmp_path):
+    monkeypatch.setenv("TASHIL_SECRET_KEY", "do-not-leak")
+    monkeypatch.setenv("DATABASE_URL", "postgres://user:secret@db/tashil")
+    monkeypatch.setattr(reader, "CHILD_COMMAND", ("-m", "tests.registry.reader_hogs", "env"))
+    seen = reader.read_in_child(
+        tmp_path / "any.csv",
+        limits=services.Limits.from_settings(),
+        header_keys=[],
+        language="en",
+    )
+    assert "TASHIL_SECRET_KEY" not in seen and "DATABASE_URL" not in seen
+    assert "do-not-leak" not in str(seen) and "secret" not in str(seen)
+
+
 def test_a_refused_file_shows_the_reason_on_the_mapping_page(client, imp):
     with pytest.raises(ValidationError):
         imp.upload(bombs.wide_sheet(imp.tmp / "wide.xlsx", columns=300))

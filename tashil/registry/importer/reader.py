@@ -130,8 +130,13 @@ def read_in_child(path, *, sheet: str = "", limits: Limits, header_keys, languag
         "locale_paths": [str(p) for p in settings.LOCALE_PATHS],
     }
     base = Path(settings.BASE_DIR)
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(base), env.get("PYTHONPATH", "")]))
+    # The child reads a stranger's file: it gets no secrets from the environment.
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "PYTHONPATH": str(base),
+        "LANG": "C.UTF-8",
+        "PYTHONIOENCODING": "utf-8",
+    }
     try:
         done = subprocess.run(
             [sys.executable, *CHILD_COMMAND],
