@@ -224,6 +224,23 @@ elif TASKS_BACKEND == "rq":
 else:
     TASKS = {"default": {"BACKEND": "django_tasks_db.backend.DatabaseBackend"}}
 
+# --- Household imports: what an uploaded spreadsheet may hold. The upload is
+# checked against the sizes its zip directory declares before anything is
+# unpacked; the worker then reads it in a child process held to the memory and
+# time below, so a hostile file ends that child only.
+IMPORT_LIMITS = {
+    "upload_mb": int(os.environ.get("TASHIL_IMPORT_UPLOAD_MB", "50")),
+    "unpacked_mb": int(os.environ.get("TASHIL_IMPORT_UNPACKED_MB", "500")),
+    "shared_strings_mb": int(os.environ.get("TASHIL_IMPORT_SHARED_STRINGS_MB", "64")),
+    "zip_ratio": int(os.environ.get("TASHIL_IMPORT_ZIP_RATIO", "200")),
+    "zip_members": int(os.environ.get("TASHIL_IMPORT_ZIP_MEMBERS", "1000")),
+    "rows": int(os.environ.get("TASHIL_IMPORT_ROWS", "1048576")),
+    "columns": int(os.environ.get("TASHIL_IMPORT_COLUMNS", "200")),
+    "cell_chars": int(os.environ.get("TASHIL_IMPORT_CELL_CHARS", "32767")),
+    "reader_memory_mb": int(os.environ.get("TASHIL_IMPORT_READER_MEMORY_MB", "1024")),
+    "reader_seconds": int(os.environ.get("TASHIL_IMPORT_READER_SECONDS", "300")),
+}
+
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):
     CACHES = {

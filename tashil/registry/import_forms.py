@@ -8,7 +8,7 @@ from tashil.core.exports import FORMATS
 from tashil.core.forms import StyledFormMixin
 
 from .importer.fields import FIELDS, HOUSEHOLD, MEMBERSHIP, PERSON
-from .importer.services import MAX_UPLOAD_BYTES
+from .importer.limits import Limits, number
 from .models import ImportBatch
 
 LEVEL_LABELS = {HOUSEHOLD: _("Household"), PERSON: _("Person"), MEMBERSHIP: _("Person")}
@@ -18,10 +18,6 @@ class UploadForm(StyledFormMixin, forms.Form):
     office = forms.ModelChoiceField(label=_("Office"), queryset=None, empty_label=None)
     file = forms.FileField(
         label=_("Spreadsheet"),
-        help_text=_(
-            "Excel (.xlsx) or CSV, up to %(size)s MB. One row per person; see the template."
-        )
-        % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)},
         widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.csv,.txt"}),
     )
     sheet = forms.CharField(
@@ -34,6 +30,9 @@ class UploadForm(StyledFormMixin, forms.Form):
     def __init__(self, *args, offices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["office"].queryset = offices
+        self.fields["file"].help_text = _(
+            "Excel (.xlsx) or CSV, up to %(size)s MB. One row per person; see the template."
+        ) % {"size": number(Limits.from_settings().upload_mb)}
         self.fields["office"].label_from_instance = lambda office: office.name
         only = list(offices[:2])
         if len(only) == 1:

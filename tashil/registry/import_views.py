@@ -22,7 +22,6 @@ from . import exports
 from .import_forms import CommitForm, MappingForm, UploadForm
 from .importer import services, template
 from .importer.engine import is_stalled
-from .importer.sources import FileProblem, cell_text
 from .models import ColumnMapping, ImportBatch
 
 PAGE_SIZE = 30
@@ -88,42 +87,36 @@ def import_template(request, file_format):
 
 
 def _samples(batch) -> dict[int, list[str]]:
-    """The first few values of each column, to recognise it by."""
-    from .importer.sources import open_source
+    """The first few values of each column, to recognise it by: the bounded
+    preview kept when the file was read (never the file itself)."""
+    samples = (batch.stats or {}).get("samples") or {}
+    return {int(index): values[:SAMPLE_ROWS] for index, values in samples.items()}
 
-    samples: dict[int, list[str]] = {}
-    try:
-        source = open_source(
-            batch.file.path,
-            file_format=batch.file_format,
-            encoding=batch.encoding or None,
-            delimiter=batch.delimiter or None,
-            sheet=batch.sheet or None,
-        )
-    except (FileProblem, OSError):
-        return samples
-    try:
-        seen = 0
-        for raw in source.rows(max_columns=len(batch.columns)):
-            if raw.number <= batch.header_row:
-                continue
-            for index, value in enumerate(raw.values):
-                text = cell_text(value)
-                if text:
-                    samples.setdefault(index, []).append(text[:40])
-            seen += 1
-            if seen >= SAMPLE_ROWS:
-                break
-    except FileProblem:
-        pass
-    finally:
-        if hasattr(source, "close"):
-            source.close()
-    return samples
+
+def _reading(request, batch):
+    """The upload is being read in the background: a page that polls until
+    the columns are known (or the file was refused)."""
+    if request.htmx:
+        if batch.status != ImportBatch.Status.INSPECTING:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = reverse("registry:import_mapping", kwargs={"pk": batch.pk})
+            return response
+        template_name = "registry/import/_reading.html"
+    else:
+        template_name = "registry/import/reading.html"
+    return render(
+        request,
+        template_name,
+        {"batch": batch, "stalled": services.inspection_stalled(batch)},
+    )
 
 
 def import_mapping(request, pk):
     batch = _batch(request, pk)
+    if batch.status == ImportBatch.Status.INSPECTING or (request.htmx and request.method == "GET"):
+        return _reading(request, batch)
+    if services.inspection_failed(batch):
+        return render(request, "registry/import/refused.html", {"batch": batch})
     if not services.is_editable(batch):
         return redirect("registry:import_detail", pk=batch.pk)
     saved = list(services.saved_mappings(batch.office))
@@ -172,6 +165,8 @@ def import_mapping(request, pk):
 
 def import_preview(request, pk):
     batch = _batch(request, pk)
+    if batch.status == ImportBatch.Status.INSPECTING or services.inspection_failed(batch):
+        return redirect("registry:import_mapping", pk=batch.pk)
     if batch.status in (ImportBatch.Status.MAPPED, ImportBatch.Status.VALIDATING):
         return redirect("registry:import_progress", pk=batch.pk)
     if (
@@ -211,6 +206,8 @@ def import_preview(request, pk):
 
 def _next_page(batch) -> str | None:
     """Where the progress page goes once the work is done."""
+    if batch.status == ImportBatch.Status.INSPECTING or services.inspection_failed(batch):
+        return reverse("registry:import_mapping", kwargs={"pk": batch.pk})
     if batch.status == ImportBatch.Status.VALIDATED:
         return reverse("registry:import_preview", kwargs={"pk": batch.pk})
     if batch.status == ImportBatch.Status.FAILED and not batch.chunks.exists():
@@ -241,7 +238,7 @@ def import_detail(request, pk):
     batch = _batch(request, pk)
     if batch.is_running and not is_stalled(batch):
         return redirect("registry:import_progress", pk=batch.pk)
-    if batch.status in (ImportBatch.Status.UPLOADED,):
+    if batch.status in (ImportBatch.Status.UPLOADED, ImportBatch.Status.INSPECTING):
         return redirect("registry:import_mapping", pk=batch.pk)
     counts = (batch.stats or {}).get("counts", {})
     return render(

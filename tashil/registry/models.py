@@ -582,6 +582,7 @@ class ImportBatch(TimeStampedModel):
         ALL_OR_NOTHING = "all_or_nothing", _("all or nothing")
 
     class Status(models.TextChoices):
+        INSPECTING = "inspecting", _("reading the file")
         UPLOADED = "uploaded", _("uploaded")
         MAPPED = "mapped", _("columns mapped")
         VALIDATING = "validating", _("checking the rows")

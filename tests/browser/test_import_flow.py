@@ -1,12 +1,12 @@
 """The import flow in real Chromium, as a facilitator does it: upload →
-columns → check (progress) → preview with the errors → import (progress bar)
+reading → columns → check (progress) → preview with the errors → import (progress bar)
 → done, with the error file. The background tasks are queued (not run) by
 the pages, and run here, so the progress pages are seen as a user sees them."""
 
 import pytest
 from django.core.management import call_command
 
-from tashil.registry.importer import engine
+from tashil.registry.importer import engine, services
 from tashil.registry.models import Household, ImportBatch, Person
 from tests.registry.test_import_fixtures import code, family, person, write_xlsx
 
@@ -56,6 +56,14 @@ def test_upload_mapping_preview_progress_done(
     page.click("[data-testid=upload-form] button[type=submit]")
 
     page.wait_for_url("**/mapping/")
+    # The upload only stored the file; the page waits while the worker reads it.
+    page.wait_for_selector("[data-testid=reading-poll]")
+    screenshot(page, "import-02-reading")
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.INSPECTING
+    services.inspect_batch(batch.pk)
+    # htmx polls and shows the columns by itself once the file has been read.
+    page.wait_for_selector("#id_col_3", timeout=20000)
     # The columns were recognised from their Persian names.
     assert page.input_value("#id_col_3") == "national_code"
     assert page.input_value("#id_col_4") == "relation"

@@ -132,7 +132,10 @@ def test_a_wrong_sheet_name_lists_the_sheets(imp):
         imp.upload(path, sheet="سوم")
     text = str(error.value)
     assert "سوم" in text and "خانوارها" in text and "دوم" in text
-    assert ImportBatch.objects.count() == 0
+    # Found when the worker read the file: the batch is kept as failed, with nothing to map.
+    batch = ImportBatch.objects.get()
+    assert batch.status == ImportBatch.Status.FAILED and batch.columns == []
+    assert not Person.objects.exists()
 
 
 def test_an_empty_sheet_names_the_other_sheets(imp):

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import translation
 
@@ -186,12 +187,21 @@ class Importer:
             return service(**kwargs)
 
     def upload(self, path, *, user=None, sheet="", name=None):
-        return services.import_upload(
+        """Upload, then read the file as the worker does (in a child process).
+        A file the reading refuses raises ValidationError with the reason, as
+        one the upload itself refuses does; the batch is then kept, failed."""
+        batch = self.call(
+            services.import_upload,
             acting_user=user or self.user,
             office=self.office,
             upload=upload_file(path, name),
             sheet=sheet,
         )
+        batch.refresh_from_db()
+        if services.inspection_failed(batch):
+            raise ValidationError({"file": batch.failure})
+        assert batch.status == ImportBatch.Status.UPLOADED, batch.status
+        return batch
 
     def check(self, path, **kw) -> ImportBatch:
         """Upload and map (as suggested): the preview runs with the immediate backend."""

@@ -187,12 +187,23 @@ def test_a_get_cannot_roll_back(client, world):
 def test_upload_mapping_preview_commit_done(client, world, django_capture_on_commit_callbacks):
     login(client, world, "office_manager")
     path = world.csv([*family(3, start=30), person("H99", national="12")], name="flow.csv")
-    with open(path, "rb") as f:
+    with django_capture_on_commit_callbacks() as queued, open(path, "rb") as f:
         response = client.post(
             reverse("registry:import_upload"), {"file": f, "office": world.office.pk}
         )
     batch = ImportBatch.objects.get(original_name="flow.csv")
     assert response.url == reverse("registry:import_mapping", args=[batch.pk])
+    # The upload only stored the file: the worker reads it, the page polls meanwhile.
+    assert batch.status == ImportBatch.Status.INSPECTING and batch.columns == []
+    page = client.get(response.url)
+    assert page.status_code == 200 and 'data-testid="reading-poll"' in page.content.decode()
+    poll = client.get(response.url, HTTP_HX_REQUEST="true")
+    assert poll.status_code == 200 and "HX-Redirect" not in poll
+    for callback in queued:
+        callback()
+    poll = client.get(response.url, HTTP_HX_REQUEST="true")
+    assert poll.status_code == 204 and poll["HX-Redirect"] == response.url
+    batch.refresh_from_db()
     page = client.get(response.url)
     assert page.status_code == 200
     form = page.context["form"]

@@ -27,7 +27,9 @@ sheet.
 - Reading stops after 1,000 empty rows in a row (what a sheet formatted down
   to row 1,048,576 contains), with a notice saying where.
 
-Refused outright, with the reason: an empty file, a file that is not a
+Refused outright, with the reason and the limit: a zip that declares too
+much (limits.py), more rows or columns with data, or a longer cell, than
+settings.IMPORT_LIMITS allows. Refused outright, with the reason: an empty file, a file that is not a
 spreadsheet (PDF, picture, Word, zip, old .xls), a damaged workbook, a wrong
 sheet name (the message lists the sheets), a header row with merged cells.
 Refused row by row, naming the row and the column: merged cells and formula
@@ -48,8 +50,10 @@ refused; someone in another household of the same office moves.
 
 Steps and modules
 -----------------
-upload (sources.py reads the file, finds the sheet and the header; nothing is
-kept for a file that cannot be imported) → mapping (fields.py suggests which
+upload (the first bytes and the zip directory checked, limits.py; nothing is
+kept for a file refused there) → reading (reader.py, in a child process under
+memory and time limits: the sheet, the header, a bounded preview; the batch
+fails with the reason when the file is refused) → mapping (fields.py suggests which
 column is which field) → preview (engine.check_batch: every row checked
 against the file and the registry, nothing written) → commit
 (engine.commit_batch, in recorded chunks, or all or nothing; writing.py) →

@@ -1,8 +1,12 @@
 """The import steps as services: upload, mapping, commit, resume and
 rollback. Each checks permission (the office's staff, its province manager,
 national admins), validates, writes in one transaction with an audit row, and
-queues the long work (checking, committing, rolling back) as a task once the
-transaction commits."""
+queues the long work (reading, checking, committing, rolling back) as a task
+once the transaction commits.
+
+The upload is never parsed in the web request: it is sniffed (its first
+bytes), its zip directory checked against the limits, and stored; the
+inspect task reads it in a child process (reader.py)."""
 
 import hashlib
 import uuid
@@ -21,10 +25,10 @@ from tashil.core.text import join_words
 from .. import services as registry_services
 from ..models import ColumnMapping, ImportBatch
 from . import engine
-from .fields import BY_KEY, REQUIRED, mapping_for_saving, suggest_mapping
-from .sources import FileProblem, find_header, open_source, sniff
+from .fields import BY_KEY, REQUIRED, aliases, mapping_for_saving, suggest_mapping
+from .limits import MB, LimitExceeded, Limits, check_archive, number
+from .sources import FileProblem, sniff
 
-MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 EDITABLE = (
     ImportBatch.Status.UPLOADED,
     ImportBatch.Status.MAPPED,
@@ -60,46 +64,6 @@ def _audit(actor, action, batch, changes=None):
 # --- Upload -------------------------------------------------------------------------------
 
 
-def inspect_file(path, *, sheet: str = "") -> dict:
-    """What the upload step learns about a file, or FileProblem."""
-    from .fields import header_score
-
-    file_format = sniff(path)
-    source = open_source(path, file_format=file_format, sheet=sheet or None)
-    try:
-        header = find_header(source, score=header_score)
-        if not any(header.columns):
-            raise FileProblem(
-                _("The file has no header row: the first row should name the columns.")
-            )
-        for ref in source.merged:
-            first, _sep, last = ref.partition(":")
-            rows = [
-                int(part.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ")) for part in (first, last or first)
-            ]
-            if rows[0] <= header.row <= rows[1] and first != (last or first):
-                raise FileProblem(
-                    _(
-                        "The header row has merged cells (%(range)s). Unmerge them so that each "
-                        "column has its own name."
-                    )
-                    % {"range": ref},
-                    row=header.row,
-                )
-        return {
-            "file_format": file_format,
-            "encoding": source.encoding,
-            "delimiter": source.delimiter,
-            "sheet": source.sheet,
-            "sheets": source.sheets,
-            "header_row": header.row,
-            "columns": header.columns,
-        }
-    finally:
-        if hasattr(source, "close"):
-            source.close()
-
-
 def _checksum(path) -> tuple[str, int]:
     digest = hashlib.sha256()
     size = 0
@@ -122,12 +86,17 @@ def create_batch(
     uploaded_by=None,
     sheet: str = "",
     language: str | None = None,
+    enqueue: bool = True,
 ) -> ImportBatch:
-    """Store a copy of the file and what it contains; FileProblem when it
-    cannot be imported. No permission check: callers check it."""
-    info = inspect_file(path, sheet=sheet)
+    """Store a copy of the file as a batch waiting to be read; FileProblem
+    when the cheap checks refuse it (what the file is, by its first bytes,
+    and the sizes its zip directory declares). Nothing is parsed here: the
+    inspect task reads the file in the worker (queued once the transaction
+    commits, unless `enqueue` is false and the caller runs inspect_batch).
+    No permission check: callers check it."""
+    file_format = sniff(path)
     named = Path(original_name).suffix.lower()
-    if info["file_format"] == "csv" and named not in TEXT_SUFFIXES:
+    if file_format == "csv" and named not in TEXT_SUFFIXES:
         # Plain text reads as a one-column CSV; a name like photo.jpg says the
         # person picked the wrong file.
         raise FileProblem(
@@ -137,11 +106,14 @@ def create_batch(
             )
             % {"suffix": named}
         )
+    if file_format == "xlsx":
+        try:
+            check_archive(path, Limits.from_settings())
+        except LimitExceeded as exc:
+            raise FileProblem(exc.message) from None
     checksum, size = _checksum(path)
     suffix = (
-        Path(original_name).suffix.lower()[:8]
-        if Path(original_name).suffix
-        else f".{info['file_format']}"
+        Path(original_name).suffix.lower()[:8] if Path(original_name).suffix else f".{file_format}"
     )
     batch = ImportBatch(
         office=office,
@@ -149,16 +121,11 @@ def create_batch(
         original_name=original_name[:255],
         checksum=checksum,
         size=size,
-        file_format=info["file_format"],
-        encoding=info["encoding"],
-        delimiter=info["delimiter"],
-        sheet=info["sheet"],
-        header_row=info["header_row"],
-        columns=info["columns"],
+        file_format=file_format,
+        sheet=(sheet or "")[:120],
+        status=ImportBatch.Status.INSPECTING,
         language=language or translation.get_language() or "fa",
-        stats={"sheets": info["sheets"]},
     )
-    batch.mapping = {str(i): key for i, key in suggest_mapping(info["columns"]).items()}
     with open(path, "rb") as f, transaction.atomic():
         batch.file.save(f"{uuid.uuid4().hex}{suffix}", File(f), save=False)
         batch.save()
@@ -166,20 +133,101 @@ def create_batch(
             uploaded_by,
             "registry.import_upload",
             batch,
-            {"file": [None, batch.original_name], "columns": [None, len(batch.columns)]},
+            {"file": [None, batch.original_name], "size": [None, size]},
         )
+        if enqueue:
+            transaction.on_commit(lambda: _enqueue("inspect_import", batch.pk))
     return batch
 
 
+def inspect_batch(batch_id: int) -> str:
+    """Read a stored upload in a child process under the limits (reader.py)
+    and keep what the mapping step needs: the header, a bounded preview, the
+    row count; or mark the batch failed with the reason."""
+    from . import reader
+
+    try:
+        batch = engine.claim(batch_id)
+    except engine.BatchBusy:
+        return "busy"
+    try:
+        if batch.status != ImportBatch.Status.INSPECTING:
+            return "skipped"
+        with translation.override(batch.language or "fa"):
+            try:
+                info = reader.read_in_child(
+                    batch.file.path,
+                    sheet=batch.sheet,
+                    limits=Limits.from_settings(),
+                    header_keys=aliases().keys(),
+                    language=batch.language or "fa",
+                )
+            except FileProblem as exc:
+                engine._fail(batch, exc.message)
+                return "failed"
+            batch.file_format = info["file_format"]
+            batch.encoding = info["encoding"]
+            batch.delimiter = info["delimiter"]
+            batch.sheet = info["sheet"]
+            batch.header_row = info["header_row"]
+            batch.columns = info["columns"]
+            batch.mapping = {str(i): key for i, key in suggest_mapping(batch.columns).items()}
+            batch.stats = {
+                "sheets": info["sheets"],
+                "samples": info["samples"],
+                "rows": info["rows"],
+            }
+            batch.total_rows = info["rows"]
+            batch.status = ImportBatch.Status.UPLOADED
+            batch.failure = ""
+            batch.save(
+                update_fields=[
+                    "file_format",
+                    "encoding",
+                    "delimiter",
+                    "sheet",
+                    "header_row",
+                    "columns",
+                    "mapping",
+                    "stats",
+                    "total_rows",
+                    "status",
+                    "failure",
+                    "updated_at",
+                ]
+            )
+        return "inspected"
+    finally:
+        engine.release(batch)
+
+
+def inspection_failed(batch: ImportBatch) -> bool:
+    """The file was refused when it was first read: there is nothing to map."""
+    return batch.status == ImportBatch.Status.FAILED and not batch.columns
+
+
+def inspection_stalled(batch: ImportBatch) -> bool:
+    """Still waiting to be read, but the process that took it is gone."""
+    return (
+        batch.status == ImportBatch.Status.INSPECTING
+        and bool(batch.lease_owner)
+        and engine.lease_is_free(batch)
+        and batch.lease_owner != engine.lease_owner()
+    )
+
+
 def import_upload(*, acting_user, office, upload, sheet: str = "") -> ImportBatch:
-    """Step 1: take an uploaded XLSX or CSV. Raises ValidationError on "file"
-    with the reason when the file cannot be imported; nothing is kept then."""
+    """Step 1: take an uploaded XLSX or CSV and queue its reading. Raises
+    ValidationError on "file" with the reason when the cheap checks refuse
+    it; nothing is kept then. What the reading finds wrong marks the batch
+    failed instead."""
     _require(can_import(acting_user, office))
-    if upload.size > MAX_UPLOAD_BYTES:
+    limits = Limits.from_settings()
+    if upload.size > limits.upload_mb * MB:
         raise ValidationError(
             {
                 "file": _("The file is larger than %(size)s MB. Split it into smaller files.")
-                % {"size": MAX_UPLOAD_BYTES // (1024 * 1024)}
+                % {"size": number(limits.upload_mb)}
             }
         )
     if upload.size == 0:
@@ -199,9 +247,7 @@ def import_upload(*, acting_user, office, upload, sheet: str = "") -> ImportBatc
                 sheet=sheet,
             )
         except FileProblem as exc:
-            raise ValidationError(
-                {"sheet" if "sheet" in exc.message.lower() and sheet else "file": exc.message}
-            ) from None
+            raise ValidationError({"file": exc.message}) from None
 
 
 # --- Mapping ------------------------------------------------------------------------------

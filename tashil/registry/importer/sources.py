@@ -9,6 +9,10 @@ XLSX: the workbook's parts (sheet list, shared strings, styles) are read by
 openpyxl; the sheet itself is parsed here with the C XML parser, which is
 several times faster than openpyxl's per-cell objects and sees formulas,
 error values and merged ranges in the same pass.
+
+Every reader holds the file to its Limits (limits.py): more rows or columns
+than allowed, or a cell longer than allowed, is a FileProblem naming the
+limit, never a silent cut.
 """
 
 import codecs
@@ -23,11 +27,12 @@ from django.utils.translation import gettext as _
 
 from tashil.core.text import join_words
 
+from .limits import Limits, number
+
 # Reading stops after this many consecutive empty rows.
 MAX_EMPTY_RUN = 1000
 # The header is looked for among the first rows that have something in them.
 HEADER_SEARCH_ROWS = 20
-MAX_COLUMNS = 200
 SNIFF_BYTES = 64 * 1024
 
 
@@ -96,7 +101,10 @@ def sniff(path) -> str:
         try:
             with zipfile.ZipFile(path) as archive:
                 names = set(archive.namelist())
-                mimetype = archive.read("mimetype")[:80] if "mimetype" in names else b""
+                mimetype = b""
+                if "mimetype" in names:
+                    with archive.open("mimetype") as member:
+                        mimetype = member.read(80)
         except (zipfile.BadZipFile, OSError, KeyError):
             raise FileProblem(
                 _(
@@ -152,6 +160,43 @@ def _control_ratio(data: bytes) -> float:
     return control / max(len(data), 1)
 
 
+def too_many_columns(count: int, limits: Limits, row: int) -> FileProblem:
+    return FileProblem(
+        _(
+            "Row %(row)s has data in %(n)s columns; at most %(limit)s columns can be imported. "
+            "Delete the columns that are not needed and upload the file again."
+        )
+        % {"row": number(row), "n": number(count), "limit": number(limits.columns)},
+        row=row,
+    )
+
+
+def too_long(length: int, limits: Limits, row: int | None, column: int | None) -> FileProblem:
+    if row is None:
+        message = _(
+            "The workbook holds a text of %(n)s characters; a cell may hold at most %(limit)s."
+        ) % {"n": number(length), "limit": number(limits.cell_chars)}
+    else:
+        message = _(
+            "Row %(row)s, column %(column)s holds %(n)s characters; a cell may hold at most "
+            "%(limit)s."
+        ) % {
+            "row": number(row),
+            "column": column_letter(column or 0),
+            "n": number(length),
+            "limit": number(limits.cell_chars),
+        }
+    return FileProblem(message, row=row, column=column)
+
+
+def too_many_rows(limits: Limits, row: int) -> FileProblem:
+    return FileProblem(
+        _("The file has more than %(limit)s rows. Split it into smaller files.")
+        % {"limit": number(limits.rows)},
+        row=row,
+    )
+
+
 # --- CSV ------------------------------------------------------------------------------
 
 
@@ -204,8 +249,16 @@ def detect_delimiter(sample: str) -> str:
 class CsvSource:
     file_format = "csv"
 
-    def __init__(self, path, *, encoding: str | None = None, delimiter: str | None = None):
+    def __init__(
+        self,
+        path,
+        *,
+        encoding: str | None = None,
+        delimiter: str | None = None,
+        limits: Limits | None = None,
+    ):
         self.path = path
+        self.limits = limits or Limits.from_settings()
         self.encoding = encoding or detect_encoding(path)
         if delimiter is None:
             with open(path, encoding=self.encoding, errors="replace", newline="") as f:
@@ -219,6 +272,7 @@ class CsvSource:
     def rows(self, *, max_columns: int | None = None) -> Iterator[RawRow]:
         """Non-empty records, numbered as a spreadsheet program would show them."""
         self.stopped_at = None
+        limits = self.limits
         last_filled = 0
         number = 0
         with open(self.path, encoding=self.encoding, newline="") as f:
@@ -229,6 +283,8 @@ class CsvSource:
                 except StopIteration:
                     return
                 except csv.Error as exc:
+                    if "field limit" in str(exc):
+                        raise too_long(csv.field_size_limit(), limits, number + 1, None) from None
                     raise FileProblem(
                         _(
                             "Row %(row)s cannot be read as CSV (%(reason)s). Check the file is a spreadsheet "
@@ -247,6 +303,13 @@ class CsvSource:
                         row=number + 1,
                     ) from None
                 number += 1
+                if len(record) > limits.columns:
+                    filled = max((i for i, v in enumerate(record) if v.strip()), default=-1) + 1
+                    if filled > limits.columns:
+                        raise too_many_columns(filled, limits, number)
+                for index, value in enumerate(record):
+                    if len(value) > limits.cell_chars:
+                        raise too_long(len(value), limits, number, index)
                 if max_columns is not None:
                     record = record[:max_columns]
                 if not any(v.strip() for v in record):
@@ -254,6 +317,8 @@ class CsvSource:
                         self.stopped_at = last_filled
                         return
                     continue
+                if number > limits.rows:
+                    raise too_many_rows(limits, number)
                 last_filled = number
                 yield RawRow(number, [v if v.strip() else None for v in record])
 
@@ -266,10 +331,11 @@ _MERGE_RE = re.compile(rb"<(?:\w+:)?mergeCell\s[^>]*?ref=\"([A-Z]+[0-9]+(?::[A-Z
 class XlsxSource:
     file_format = "xlsx"
 
-    def __init__(self, path, *, sheet: str | None = None):
+    def __init__(self, path, *, sheet: str | None = None, limits: Limits | None = None):
         import openpyxl
 
         self.path = path
+        self.limits = limits or Limits.from_settings()
         self.encoding = ""
         self.delimiter = ""
         self.stopped_at: int | None = None
@@ -278,6 +344,9 @@ class XlsxSource:
             self.book = openpyxl.load_workbook(
                 self._handle, read_only=True, data_only=False, keep_links=False
             )
+        except MemoryError:
+            self._handle.close()
+            raise
         except Exception:
             self._handle.close()
             raise FileProblem(
@@ -309,6 +378,14 @@ class XlsxSource:
         self._timedelta_styles = set(getattr(self.book, "_timedelta_formats", ()) or ())
         self.merged = self._merged_ranges()
 
+    def check_shared_strings(self) -> None:
+        """Every shared string within the cell limit (they are all in memory
+        already; their total size was bounded before they were read)."""
+        limit = self.limits.cell_chars
+        for text in self._shared:
+            if text is not None and len(text) > limit:
+                raise too_long(len(text), self.limits, None, None)
+
     def close(self):
         try:
             self.book.close()
@@ -337,6 +414,8 @@ class XlsxSource:
         from openpyxl.utils.datetime import from_excel
 
         self.stopped_at = None
+        limits = self.limits
+        max_cells, max_chars = limits.columns, limits.cell_chars
         shared = self._shared
         date_styles, timedelta_styles, epoch = (
             self._date_styles,
@@ -365,6 +444,7 @@ class XlsxSource:
                         continue
                     r = el.get("r")
                     number = int(r) if r else number + 1
+                    widest = -1
                     values: list = []
                     bad: list[Cell] = []
                     col = -1
@@ -373,6 +453,9 @@ class XlsxSource:
                             continue
                         ref = c.get("r")
                         col = column_index(ref.rstrip("0123456789")) if ref else col + 1
+                        if col >= max_cells and (len(c) or c.get("t") == "inlineStr"):
+                            widest = max(widest, col)
+                            continue
                         if max_columns is not None and col >= max_columns:
                             continue
                         kind = c.get("t", "n")
@@ -420,6 +503,8 @@ class XlsxSource:
                                     value = from_ISO8601(value)
                             else:
                                 value = None
+                        if isinstance(value, str) and len(value) > max_chars:
+                            raise too_long(len(value), limits, number, col)
                         if value is not None or col < len(values):
                             while len(values) < col:
                                 values.append(None)
@@ -431,6 +516,8 @@ class XlsxSource:
                         sheet_data.clear()
                     else:
                         el.clear()
+                    if widest >= max_cells:
+                        raise too_many_columns(widest + 1, limits, number)
                     if not bad and all(_is_empty(v) for v in values):
                         if number - last_filled > MAX_EMPTY_RUN:
                             self.stopped_at = last_filled
@@ -439,6 +526,8 @@ class XlsxSource:
                     if number - last_filled > MAX_EMPTY_RUN and last_filled:
                         self.stopped_at = last_filled
                         return
+                    if number > limits.rows:
+                        raise too_many_rows(limits, number)
                     last_filled = number
                     yield RawRow(number, [None if _is_empty(v) else v for v in values], bad)
         except (
@@ -467,11 +556,12 @@ def open_source(
     encoding: str | None = None,
     delimiter: str | None = None,
     sheet: str | None = None,
+    limits: Limits | None = None,
 ):
     file_format = file_format or sniff(path)
     if file_format == "xlsx":
-        return XlsxSource(path, sheet=sheet or None)
-    return CsvSource(path, encoding=encoding or None, delimiter=delimiter or None)
+        return XlsxSource(path, sheet=sheet or None, limits=limits)
+    return CsvSource(path, encoding=encoding or None, delimiter=delimiter or None, limits=limits)
 
 
 # --- The header row -------------------------------------------------------------------
@@ -496,7 +586,7 @@ def find_header(source, *, score) -> Header:
     column names (`score(cells) -> int`); a title row above it is skipped. With
     no match at all, the first row with two or more filled cells."""
     candidates = []
-    for raw in source.rows(max_columns=MAX_COLUMNS):
+    for raw in source.rows():
         candidates.append(raw)
         if len(candidates) >= HEADER_SEARCH_ROWS:
             break

@@ -1,5 +1,5 @@
-"""Background tasks of the import: checking (the preview), committing and
-rolling back. Each takes the batch's id and is safe to run twice."""
+"""Background tasks of the import: reading the upload, checking (the
+preview), committing and rolling back. Each takes the batch's id and is safe to run twice."""
 
 import logging
 
@@ -9,6 +9,16 @@ from django.tasks import task
 from . import engine
 
 logger = logging.getLogger(__name__)
+
+
+@task()
+def inspect_import(batch_id: int) -> str:
+    from .services import inspect_batch
+
+    try:
+        return inspect_batch(batch_id)
+    except engine.BatchBusy:
+        return "busy"
 
 
 @task()

@@ -133,9 +133,15 @@ class Command(BaseCommand):
                 original_name=path.rsplit("/", 1)[-1],
                 uploaded_by=user,
                 sheet=options["sheet"],
+                enqueue=False,
             )
         except FileProblem as exc:
             raise CommandError(exc.message) from None
+        # Read under the same limits as an upload, in a child process.
+        services.inspect_batch(batch.pk)
+        batch.refresh_from_db()
+        if batch.status != ImportBatch.Status.UPLOADED:
+            raise CommandError(batch.failure or f"Import #{batch.pk} is {batch.status}.")
         saved = None
         if options["mapping"]:
             saved = ColumnMapping.objects.filter(office=office, name=options["mapping"]).first()
