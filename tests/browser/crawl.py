@@ -177,6 +177,10 @@ def inspect(page, url, record):
             " [data-board-map], [hx-get], [hx-post], [hx-trigger]')"
         ):
             page.wait_for_load_state("networkidle")
+        # The Jalali date picker draws itself when a date field gets focus.
+        date_input = page.locator("input[data-jdp]:visible").first
+        if date_input.count():
+            date_input.focus()
         if page.evaluate("() => (window.__maps || []).length"):
             result = page.evaluate(OPEN_MAP_OVERLAYS)
             visit.overlays = result["opened"]
@@ -235,9 +239,14 @@ def crawl(page, base, start, *, record, limit=80, admin=False, per_route=None):
 
 
 def problems(record, *, kinds=("csp", "console", "injected", "dialogs")):
+    """One line per distinct problem, at most 60 (a broken map repeats them)."""
     lines = []
     for visit in record:
         for kind in kinds:
             for item in getattr(visit, kind):
-                lines.append(f"{visit.url}: {kind}: {item}")
+                line = f"{visit.url}: {kind}: {item}"
+                if line not in lines:
+                    lines.append(line)
+    if len(lines) > 60:
+        lines = [*lines[:60], f"... and {len(lines) - 60} more"]
     return lines
