@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its templates and static files: the API docs page then serves
+    # Swagger UI from this site instead of a CDN, as the CSP requires.
+    "ninja",
     "django_tasks_db",
     "tashil.core",
     "tashil.accounts",

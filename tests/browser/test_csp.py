@@ -46,6 +46,9 @@ def test_no_page_logs_a_csp_violation(demo, live_server, browser):
         login(page, base, username)
         if username == "admin":
             routes["admin"] = crawl(page, base, ["/admin/"], record=record, admin=True, limit=40)
+            # The API's docs page: Swagger UI, from this site.
+            visit = inspect(page, f"{base}/api/v1/docs", record)
+            assert visit.status == 200
         else:
             routes[username] = crawl(page, base, ["/"], record=record, per_route=staff_routes)
         context.close()
