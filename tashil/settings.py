@@ -7,9 +7,11 @@ TASHIL_SECRET_KEY and TASHIL_ALLOWED_HOSTS, and passes `manage.py check --deploy
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +55,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    # Only for its templates and static files: the API docs page then serves
+    # Swagger UI from this site instead of a CDN, as the CSP requires.
+    "ninja",
     "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
@@ -69,6 +74,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "tashil.core.middleware.PersianFirstLocaleMiddleware",
@@ -210,6 +216,44 @@ MEDIA_URL = "/media/"
 MAP_TILE_URL = os.environ.get("TASHIL_MAP_TILE_URL", "")
 MAP_TILE_ATTRIBUTION = os.environ.get("TASHIL_MAP_TILE_ATTRIBUTION", "")
 
+
+def tile_source(url: str) -> str | None:
+    """The CSP source that lets the browser load tiles from `url`, a Leaflet
+    URL template: https://{s}.tiles.example.ir/{z}/{x}/{y}.png gives
+    https://*.tiles.example.ir. None for no tile server or tiles on this site."""
+    if not url or (url.startswith("/") and not url.startswith("//")):
+        return None
+    parts = urlsplit(url)
+    host = parts.netloc.rsplit("@", 1)[-1]
+    if host.startswith("{s}."):
+        host = "*." + host[4:]
+    if not host or "{" in host or "}" in host or parts.scheme not in ("http", "https", ""):
+        raise ImproperlyConfigured(
+            "TASHIL_MAP_TILE_URL must be an http(s) URL whose host is fixed or starts with {s}."
+        )
+    return f"{parts.scheme}://{host}" if parts.scheme else host
+
+
+MAP_TILE_SOURCE = tile_source(MAP_TILE_URL)
+
+# --- Content-Security-Policy, the same in development and production: scripts,
+# styles, fonts and requests only from this site, no inline script, handler or
+# style, never in a frame. Images also from data: URIs (Bootstrap's icons) and
+# the tile server. See docs/architecture.md, "Content-Security-Policy".
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:", *([MAP_TILE_SOURCE] if MAP_TILE_SOURCE else [])],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
+X_FRAME_OPTIONS = "DENY"
+
 # --- Background work: django.tasks; database backend by default, RQ at scale.
 TASKS_BACKEND = os.environ.get("TASHIL_TASKS_BACKEND", "db")
 if TASKS_BACKEND == "immediate":
@@ -341,5 +385,4 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_CONTENT_TYPE_NOSNIFF = True
-    X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True

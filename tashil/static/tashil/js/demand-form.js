@@ -22,6 +22,15 @@
     }
   }
 
+  // Leaflet reads a string tooltip as HTML, and area names are typed by
+  // people: a tooltip is always a DOM node holding text.
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.setAttribute("dir", "auto");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  }
+
   // Ray casting over [lng, lat] rings; holes subtract.
   function inRing(x, y, ring) {
     var inside = false;
@@ -62,7 +71,7 @@
       onEachFeature: function (feature, layer) {
         var p = feature.properties || {};
         if (p.code) layers[p.code] = layer;
-        if (p.name) layer.bindTooltip(p.name, { sticky: true, direction: "top" });
+        if (p.name) layer.bindTooltip(textNode(p.name), { sticky: true, direction: "top" });
       },
     }).addTo(map);
     var bounds = areas.getLayers().length ? areas.getBounds() : null;

@@ -52,8 +52,22 @@
     return { color: "#0f6b5c", weight: 1, fillColor: "#0f6b5c", fillOpacity: 0.15 };
   }
 
-  // Popups are built as DOM nodes, never from HTML strings: names are typed
-  // by users.
+  // Leaflet reads a string tooltip, popup or layer name as HTML, and names
+  // are typed by users: every one is a DOM node holding text, never a string.
+  function text(value) {
+    var span = document.createElement("span");
+    span.setAttribute("dir", "auto");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  }
+
+  // Layer names go to L.control.layers, which also reads them as HTML.
+  function escapeHTML(value) {
+    var div = document.createElement("div");
+    div.textContent = value == null ? "" : String(value);
+    return div.innerHTML;
+  }
+
   function popup(title, url, lines) {
     var box = document.createElement("div");
     box.setAttribute("dir", "auto");
@@ -130,7 +144,7 @@
         radius: 5, color: "#8a6d00", weight: 1, fillColor: MARGINAL_COLOUR, fillOpacity: 0.9,
       });
       dot.bindPopup(popup(p.name, p.url, featureLines(p, labels)));
-      dot.bindTooltip(p.name || "", { direction: "top" });
+      dot.bindTooltip(text(p.name), { direction: "top" });
       dot._outline = lyr;
       dots.addLayer(dot);
     });
@@ -169,11 +183,11 @@
         onEachFeature: function (feature, lyr) {
           var p = feature.properties || {};
           lyr.bindPopup(popup(p.name, p.url, featureLines(p, labels)));
-          if (p.name) lyr.bindTooltip(p.name, { sticky: true, direction: "top" });
+          if (p.name) lyr.bindTooltip(text(p.name), { sticky: true, direction: "top" });
         },
       }).addTo(map);
       bounds.extend(layer.getBounds());
-      if (name) overlays[name] = layer;
+      if (name) overlays[escapeHTML(name)] = layer;
       return layer;
     }
     // Wide outlines first so that neighbourhoods and hazards stay clickable on top.
@@ -193,13 +207,13 @@
           fillOpacity: 0.95,
         });
         marker.bindPopup(popup(m.name, m.url, [m.status_label]));
-        marker.bindTooltip(m.name, { direction: "top" });
+        marker.bindTooltip(text(m.name), { direction: "top" });
         marker.addTo(offices);
         present.statuses[m.status] = true;
         bounds.extend([m.lat, m.lng]);
       });
       offices.addTo(map);
-      if (labels.offices) overlays[labels.offices] = offices;
+      if (labels.offices) overlays[escapeHTML(labels.offices)] = offices;
     }
     if (Object.keys(overlays).length > 1) {
       L.control.layers(null, overlays, { collapsed: true }).addTo(map);

@@ -30,6 +30,15 @@
       .catch(function () { return null; });
   }
 
+  // Leaflet reads a string tooltip as HTML, and neighbourhood names are typed
+  // by people: a tooltip is always a DOM node holding text.
+  function textNode(value) {
+    var span = document.createElement("span");
+    span.setAttribute("dir", "auto");
+    span.textContent = value == null ? "" : String(value);
+    return span;
+  }
+
   function readJSON(id) {
     var node = id && document.getElementById(id);
     if (!node) return null;
@@ -136,7 +145,7 @@
         var dot = L.circleMarker(lyr.getBounds().getCenter(), {
           radius: 7, color: "#fff", weight: 2, fillColor: GREEN, fillOpacity: 0.9,
         }).addTo(map);
-        if (lyr.feature.properties.name) dot.bindTooltip(lyr.feature.properties.name, { direction: "top" });
+        if (lyr.feature.properties.name) dot.bindTooltip(textNode(lyr.feature.properties.name), { direction: "top" });
         dot.on("click", function (e) {
           L.DomEvent.stopPropagation(e);
           if (areaSelect) {
@@ -174,7 +183,7 @@
         layer = L.geoJSON({ type: "FeatureCollection", features: features }, {
           style: { color: GREEN, weight: 1.5, fillColor: GREEN, fillOpacity: 0.12 },
           onEachFeature: function (feature, lyr) {
-            if (feature.properties.name) lyr.bindTooltip(feature.properties.name, { sticky: true, direction: "top" });
+            if (feature.properties.name) lyr.bindTooltip(textNode(feature.properties.name), { sticky: true, direction: "top" });
           },
         }).addTo(map);
         addDots();
@@ -240,7 +249,7 @@
         var outlines = L.geoJSON(collection || { type: "FeatureCollection", features: [] }, {
           style: { color: GREEN, weight: 1, fillColor: GREEN, fillOpacity: 0.06 },
           onEachFeature: function (feature, lyr) {
-            if (feature.properties.name) lyr.bindTooltip(feature.properties.name, { sticky: true });
+            if (feature.properties.name) lyr.bindTooltip(textNode(feature.properties.name), { sticky: true });
           },
         }).addTo(map);
         outlines.bringToBack();
@@ -249,7 +258,7 @@
           var dot = L.circleMarker(lyr.getBounds().getCenter(), {
             radius: 3, color: GREEN, weight: 1, fillColor: "#fff", fillOpacity: 1, interactive: !!lyr.feature.properties.name,
           }).addTo(map);
-          if (lyr.feature.properties.name) dot.bindTooltip(lyr.feature.properties.name, { direction: "top" });
+          if (lyr.feature.properties.name) dot.bindTooltip(textNode(lyr.feature.properties.name), { direction: "top" });
           dot.bringToBack();
         });
         if (!bounds.isValid() && outlines.getBounds().isValid()) map.fitBounds(outlines.getBounds(), { padding: [12, 12] });
@@ -265,7 +274,7 @@
         }).addTo(map);
         var text = cell.count.toLocaleString(document.documentElement.lang) + " " + (el.dataset.labelCount || "") +
           " · " + cell.open.toLocaleString(document.documentElement.lang) + " " + (el.dataset.labelOpen || "");
-        circle.bindTooltip(text, { direction: "top" });
+        circle.bindTooltip(textNode(text), { direction: "top" });
         bounds.extend([cell.lat, cell.lng]);
       });
       if (bounds.isValid()) map.fitBounds(bounds, { padding: [24, 24], maxZoom: 15 });
