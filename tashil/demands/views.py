@@ -179,6 +179,7 @@ def demand_create(request):
                 submitter_mobile=d["submitter_mobile"] or "",
                 submitter_kind=d["submitter_kind"],
                 contact_consent=d["contact_consent"],
+                is_listed=d["is_listed"],
                 photos=d["photos"],
                 acting_user=user,
                 idempotency_key=d["idempotency_key"],

@@ -171,6 +171,10 @@ class DemandIn(Schema):
     submitter_mobile: str = ""
     submitter_kind: Literal[tuple(SubmitterKind.values)] = SubmitterKind.RESIDENT
     contact_consent: bool = False
+    is_listed: bool = Field(
+        False,
+        description="The resident agrees that Open311 lists the demand (without personal data).",
+    )
     channel: StaffChannel = Field(
         Channel.WALK_IN, description="Staff intake only; API keys record 'api'."
     )
@@ -555,6 +559,7 @@ def create_demand(request, payload: DemandIn):
         submitter_mobile=payload.submitter_mobile,
         submitter_kind=payload.submitter_kind,
         contact_consent=payload.contact_consent,
+        is_listed=payload.is_listed,
         acting_user=None if by_key else request.user,
         idempotency_key=idempotency_key,
         event_data={"api_client": request.auth.name} if by_key else None,
