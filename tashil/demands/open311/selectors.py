@@ -18,9 +18,9 @@ from tashil.geo.models import Area
 from ..models import (
     CODE_ALPHABET,
     OPEN_REFERRAL_STATUSES,
+    OPEN_STATUSES,
     PUBLIC_ID_LENGTH,
     PUBLIC_ID_PREFIX,
-    OPEN_STATUSES,
     Demand,
     DemandEvent,
     DemandStatus,
