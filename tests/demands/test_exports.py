@@ -84,7 +84,9 @@ def test_small_csv_export_of_the_current_filter(staff, data):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response.content)
-    assert codes_in(rows) == {d.public_id for d in data["water"]}  # not power, not the other province
+    assert codes_in(rows) == {
+        d.public_id for d in data["water"]
+    }  # not power, not the other province
     by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
     first = by_code[data["water"][0].public_id]
     demand = Demand.objects.get(pk=data["water"][0].pk)
