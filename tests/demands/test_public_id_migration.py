@@ -1,4 +1,4 @@
-"""Migration 0004 gives every existing demand its own public id, lists what
+"""Migrations 0004 and 0005 give every existing demand its own public id, lists what
 residents sent through a public channel, and rewrites merged demands' public
 notes that named the other demand by its tracking code."""
 
@@ -10,7 +10,7 @@ from django.utils import timezone
 from tests.factories import AreaFactory, DemandCategoryFactory
 
 BEFORE = [("demands", "0003_demand_next_due_date")]
-AFTER = [("demands", "0004_demand_public_id_is_listed")]
+AFTER = [("demands", "0005_demand_public_id_unique")]
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,14 +4,15 @@ demand at all.
 
 Existing rows get a random public id each, and are listed when the resident
 sent them through a public channel (the public form or Open311); demands the
-office recorded are not listed. The column is added nullable, filled, then
-made unique and required, which works on SQLite and PostgreSQL alike."""
+office recorded are not listed. The column is added nullable and filled here,
+then made unique and required by 0005, in a transaction of its own:
+PostgreSQL refuses to ALTER a table with updates still pending in the same
+transaction."""
 
 import secrets
 
 from django.db import migrations, models
 
-import tashil.demands.models
 
 # As models.CODE_ALPHABET and new_public_id were when this was written.
 ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
@@ -70,15 +71,4 @@ class Migration(migrations.Migration):
             field=models.BooleanField(default=False, verbose_name="listed in open data"),
         ),
         migrations.RunPython(fill, migrations.RunPython.noop, elidable=True),
-        migrations.AlterField(
-            model_name="demand",
-            name="public_id",
-            field=models.CharField(
-                default=tashil.demands.models.new_public_id,
-                editable=False,
-                max_length=12,
-                unique=True,
-                verbose_name="public id",
-            ),
-        ),
     ]
