@@ -433,3 +433,12 @@ def test_api_lookups_by_code_count_misses(client, demand_setup, submit, settings
     # Another user is not affected.
     client.force_login(demand_setup.users["province_manager"])
     assert client.get(f"/api/v1/demands/{demand.code}").status_code == 200
+
+
+def test_one_open311_list_cannot_try_many_ids(client, public, tight):
+    guesses = [f"PACDEFHJ{a}{b}" for a in "3479" for b in "3479"]
+    response = client.get(
+        f"{BASE}/requests.json", {"service_request_id": ",".join([*guesses, public.public_id])}
+    )
+    assert response.status_code == 429
+    assert public.public_id not in response.content.decode()
