@@ -13,7 +13,6 @@ import secrets
 
 from django.db import migrations, models
 
-
 # As models.CODE_ALPHABET and new_public_id were when this was written.
 ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
 PUBLIC_CHANNELS = ("public_web", "open311")
