@@ -315,6 +315,17 @@ def test_demo_demands_stand_at_every_stage_and_each_side_sees_its_own(seeded, cl
     portal = client.get(reverse("demands:referrals")).content.decode()
     assert "فاضلاب کوچه" in portal
     assert "سه تیر چراغ" not in portal  # the power company's referral
+    # The agency knows the demand by its public id, never the tracking code.
+    assert sewage.public_id in portal and sewage.display_code not in portal
+
+    # Open311 lists the public form's demand and the meeting that asked to be
+    # published, never the walk-ins.
+    listed = dict(Demand.objects.values_list("idempotency_key", "is_listed"))
+    assert {key for key, on in listed.items() if on} == {"demo-demand-02", "demo-demand-03"}
+    body = client.get("/open311/v2/requests.json").content.decode()
+    for demand in Demand.objects.all():
+        assert demand.code not in body
+        assert (demand.public_id in body) is demand.is_listed
 
 
 def test_national_weekend_rule(seeded):

@@ -89,14 +89,18 @@ def _escalate_one(referral: Referral, today, now) -> int:
         )
 
         def body(referral=referral, rung=rung):
+            # Agencies know a demand by its public id; the tracking code is the
+            # resident's key, shared with the office only.
             if rung == "liaison":
                 return _("Reminder: referral %(code)s to %(agency)s is due %(due)s.") % {
-                    "code": referral.demand.display_code,
+                    "code": referral.demand.public_id,
                     "agency": referral.agency.name,
                     "due": _due(referral),
                 }
             return _("Escalation: %(agency)s has not answered referral %(code)s, due %(due)s.") % {
-                "code": referral.demand.display_code,
+                "code": referral.demand.public_id
+                if rung == "governorate"
+                else referral.demand.display_code,
                 "agency": referral.agency.name,
                 "due": _due(referral),
             }

@@ -35,7 +35,9 @@ class Column:
 
 def columns(*, personal: bool) -> list[Column]:
     cols = [
-        Column("code", _("Tracking code")),
+        # The public id, never the tracking code: a file leaves the system and
+        # the code is the resident's key (staff find a demand by either).
+        Column("public_id", _("Public id")),
         Column("title", _("Title")),
         Column("status", _("Status")),
         Column("category", _("Category")),
@@ -75,7 +77,7 @@ def _row(demand, cols, user, today) -> list:
 
     contact = permissions.can_see_contact(user, demand)
     values = {
-        "code": demand.display_code,
+        "public_id": demand.public_id,
         "title": demand.title,
         "status": _label(DemandStatus, demand.status),
         "category": demand.category.name,

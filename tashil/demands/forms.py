@@ -162,6 +162,14 @@ class DemandCreateForm(StyledFormMixin, forms.Form):
         label=_("The submitter agrees that the agency may see their name and mobile"),
         required=False,
     )
+    is_listed = forms.BooleanField(
+        label=_("The submitter agrees to publish this demand in open data (Open311)"),
+        required=False,
+        help_text=_(
+            "Only the category, the neighbourhood, the status and the description with names and "
+            "numbers masked are published, never the tracking code."
+        ),
+    )
     photos = MultipleFileField(
         label=_("Photos"),
         widget=MultipleFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}),
@@ -180,6 +188,7 @@ class DemandCreateForm(StyledFormMixin, forms.Form):
         "submitter_name",
         "submitter_mobile",
         "contact_consent",
+        "is_listed",
     ]
 
     def __init__(self, *args, areas=None, tree=(), **kwargs):

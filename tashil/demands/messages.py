@@ -79,8 +79,9 @@ def province_managers_of(province):
 
 def to_liaisons(referral, event: str) -> None:
     def body():
+        # The agency knows the demand by its public id, never the tracking code.
         return _("New referral %(code)s from %(office)s: %(title)s. Due %(due)s.") % {
-            "code": referral.demand.display_code,
+            "code": referral.demand.public_id,
             "office": referral.demand.office.name if referral.demand.office_id else "",
             "title": referral.demand.title,
             "due": _jalali(referral.due_date),

@@ -24,6 +24,21 @@ def new_tracking_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
+# The public id is what Open311 and every other public or agency-facing
+# surface call a demand. It is random like the tracking code, from the same
+# alphabet, but longer and with its own prefix, so neither can be mistaken
+# for the other, and knowing one tells nothing about the other. The tracking
+# code stays a secret between the office and the resident.
+PUBLIC_ID_PREFIX = "P"
+PUBLIC_ID_LENGTH = 10  # prefix included
+
+
+def new_public_id() -> str:
+    return PUBLIC_ID_PREFIX + "".join(
+        secrets.choice(CODE_ALPHABET) for _ in range(PUBLIC_ID_LENGTH - len(PUBLIC_ID_PREFIX))
+    )
+
+
 class DemandStatus(models.TextChoices):
     NEW = "new", _("new")
     NEEDS_INFO = "needs_info", _("more information needed")
@@ -121,6 +136,13 @@ class Demand(VersionedModel):
     code = models.CharField(
         _("tracking code"), max_length=12, unique=True, default=new_tracking_code
     )
+    public_id = models.CharField(
+        _("public id"), max_length=12, unique=True, default=new_public_id, editable=False
+    )
+    # Whether Open311 lists the demand (without personal data). On for what the
+    # resident sent through a public channel; for staff intake, only when the
+    # resident agreed.
+    is_listed = models.BooleanField(_("listed in open data"), default=False)
     province = models.ForeignKey(
         "geo.Area", verbose_name=_("province"), on_delete=models.PROTECT, related_name="+"
     )

@@ -303,6 +303,20 @@ class FeedbackForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
+    # The second factor, besides the code in the address (see resident_factor).
+    check = forms.CharField(
+        label=_("The last four digits of the mobile number you gave, or the code we sent by SMS"),
+        max_length=20,
+        error_messages={"required": _("Enter the last four digits of the mobile number you gave.")},
+        widget=forms.TextInput(
+            attrs={
+                "class": "form-control ltr",
+                "inputmode": "numeric",
+                "autocomplete": "one-time-code",
+                "dir": "ltr",
+            }
+        ),
+    )
 
 
 class TrackForm(forms.Form):

@@ -23,7 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from tashil.agencies.models import DemandCategory
 
 from . import board as board_selectors
-from . import duplicates, ratelimit, services
+from . import duplicates, ratelimit, resident_factor, services
 from .models import (
     OPEN_STATUSES,
     Channel,
@@ -231,8 +231,9 @@ def support(request):
             except ValidationError as exc:
                 error, status = " ".join(exc.messages), 400
             else:
-                url = reverse("public:track", args=[demand.code])
-                messages.success(request, _("Thank you. Your support was added to this demand."))
+                # The supporter is not the resident who filed it: they learn the
+                # demand's public id, never its tracking code.
+                url = reverse("public:supported", args=[demand.public_id])
                 if request.htmx:
                     return HttpResponse(status=204, headers={"HX-Redirect": url})
                 return redirect(url)
@@ -240,6 +241,39 @@ def support(request):
         # 200 so that htmx swaps the message in next to the button.
         return render(request, "public/_support_error.html", {"error": error})
     return _render_form(request, PublicDemandForm(), status=status, limited=error)
+
+
+@login_not_required
+@require_GET
+def supported(request, public_id):
+    """The thank-you page after supporting a demand: its public id and status,
+    nothing that would let the supporter act for the resident who filed it."""
+    from .open311.selectors import normalize_public_id
+
+    limited = _track_limited(request)
+    if limited:
+        return limited
+    normalized = normalize_public_id(public_id)
+    demand = (
+        Demand.objects.select_related("category", "area")
+        .only(
+            "id",
+            "public_id",
+            "status",
+            "supporters_count",
+            "category__name_fa",
+            "category__name_en",
+            "area__name_fa",
+            "area__name_en",
+        )
+        .filter(public_id=normalized)
+        .first()
+        if normalized
+        else None
+    )
+    if demand is None:
+        return _not_found(request)
+    return render(request, "public/supported.html", {"demand": demand})
 
 
 # --- tracking -------------------------------------------------------------------------
@@ -334,7 +368,9 @@ def _tracked_demand(code):
             "submitted_at",
             "closed_at",
             "supporters_count",
-            "merged_into__code",
+            "submitter_mobile",
+            "merged_into__public_id",
+            "merged_into__status",
             "category__name_fa",
             "category__name_en",
             "category__parent__name_fa",
@@ -354,6 +390,24 @@ def _feedback_open(demand) -> bool:
     )
 
 
+def _track_page(request, demand, *, form=None, status=200):
+    feedback_open = _feedback_open(demand)
+    online = resident_factor.has_factor(demand)
+    return render(
+        request,
+        "public/track.html",
+        {
+            "demand": demand,
+            "timeline": public_timeline(demand),
+            "feedback_open": feedback_open,
+            "feedback_online": feedback_open and online,
+            "feedback_form": (form or FeedbackForm()) if feedback_open and online else None,
+            "sms_code_minutes": resident_factor.SMS_CODE_MINUTES,
+        },
+        status=status,
+    )
+
+
 @login_not_required
 @require_GET
 def track(request, code):
@@ -363,21 +417,21 @@ def track(request, code):
     demand = _tracked_demand(code)
     if demand is None:
         return _not_found(request, code)
-    feedback_open = _feedback_open(demand)
-    return render(
-        request,
-        "public/track.html",
-        {
-            "demand": demand,
-            "timeline": public_timeline(demand),
-            "feedback_form": FeedbackForm() if feedback_open else None,
-        },
+    return _track_page(request, demand)
+
+
+def _no_online_feedback() -> str:
+    return _(
+        "No mobile number is on file for this demand, so feedback cannot be given online. "
+        "Please contact the office."
     )
 
 
 @login_not_required
 @require_POST
 def feedback(request, code):
+    """The resident's answer. The tracking code is not enough: the last four
+    digits of the mobile on file, or an SMS code, must come with it."""
     limited = _track_limited(request)
     if limited:
         return limited
@@ -389,18 +443,44 @@ def feedback(request, code):
         lim = ratelimit.limit("PUBLIC_FEEDBACK_PER_IP")
         messages.error(request, _too_many(lim.minutes))
         return redirect(url)
+    if not _feedback_open(demand):
+        # Nothing to answer (still open, or answered already): no factor is
+        # asked for or counted.
+        messages.error(
+            request,
+            _("Your feedback on this result is already recorded.")
+            if demand.is_closed
+            else _("Feedback is asked for once the demand is closed."),
+        )
+        return redirect(url)
+    if not resident_factor.has_factor(demand):
+        messages.error(request, _no_online_feedback())
+        return redirect(url)
+    if resident_factor.locked(demand):
+        lim = ratelimit.limit("PUBLIC_FEEDBACK_FACTOR_MISSES_PER_DEMAND")
+        form = FeedbackForm(request.POST)
+        form.is_valid()
+        form.add_error(
+            None,
+            _(
+                "Too many wrong answers were given for this demand. Please try again in "
+                "%(minutes)s minutes, or contact the office."
+            )
+            % {"minutes": lim.minutes},
+        )
+        return _track_page(request, demand, form=form, status=429)
     form = FeedbackForm(request.POST)
     if not form.is_valid():
-        return render(
-            request,
-            "public/track.html",
-            {
-                "demand": demand,
-                "timeline": public_timeline(demand),
-                "feedback_form": form if _feedback_open(demand) else None,
-            },
-            status=400,
+        return _track_page(request, demand, form=form, status=400)
+    if not resident_factor.verify(demand, form.cleaned_data["check"], ip=ratelimit.ip_of(request)):
+        form.add_error(
+            "check",
+            _(
+                "This does not match the mobile number on file for this demand, or the SMS code "
+                "has expired. Nothing was changed."
+            ),
         )
+        return _track_page(request, demand, form=form, status=400)
     try:
         services.feedback_submit(
             demand=demand,
@@ -417,6 +497,42 @@ def feedback(request, code):
                 request,
                 _("Thank you. The demand is reopened and the office will follow it up again."),
             )
+    return redirect(url)
+
+
+@login_not_required
+@require_POST
+def feedback_code(request, code):
+    """ "Send me a code by SMS": a one-time code to the mobile on file."""
+    limited = _track_limited(request)
+    if limited:
+        return limited
+    demand = _tracked_demand(code)
+    if demand is None:
+        return _not_found(request, code)
+    url = reverse("public:track", args=[demand.code])
+    if not _feedback_open(demand):
+        return redirect(url)
+    if not resident_factor.has_factor(demand):
+        messages.error(request, _no_online_feedback())
+    elif not ratelimit.hit("PUBLIC_FEEDBACK_PER_IP", ratelimit.ip_of(request)):
+        messages.error(request, _too_many(ratelimit.limit("PUBLIC_FEEDBACK_PER_IP").minutes))
+    elif resident_factor.send_code(demand):
+        messages.success(
+            request,
+            _(
+                "A code was sent by SMS to the mobile number on file. Enter it below within "
+                "%(minutes)s minutes."
+            )
+            % {"minutes": resident_factor.SMS_CODE_MINUTES},
+        )
+    else:
+        lim = ratelimit.limit("PUBLIC_FEEDBACK_SMS_PER_DEMAND")
+        messages.error(
+            request,
+            _("Enough codes were sent for this demand. Please try again in %(minutes)s minutes.")
+            % {"minutes": lim.minutes},
+        )
     return redirect(url)
 
 

@@ -24,9 +24,20 @@ PUBLIC_SUBMIT_PER_IP = (5, 10 * 60)
 # New demands and supports per mobile number: stops one number being used to
 # flood an office with SMS-generating demands.
 PUBLIC_SUBMIT_PER_MOBILE = (3, 60 * 60)
-# Unknown codes tried on /track from one address. Only misses count, so a
-# resident reloading their own page is never blocked.
+# Unknown codes or ids looked up from one address, on every public surface
+# together (/track and its feedback, Open311 requests/{id}, tokens/{id} and
+# ?service_request_id=), and wrong second factors on the feedback form. Only
+# misses count, so a resident reloading their own page is never blocked.
 PUBLIC_TRACK_MISSES_PER_IP = (10, 10 * 60)
+LOOKUP_MISSES = "PUBLIC_TRACK_MISSES_PER_IP"
+# Wrong second factors (last four digits, SMS code) for one demand, from any
+# address: four digits are few, so they are not guessed from many addresses.
+PUBLIC_FEEDBACK_FACTOR_MISSES_PER_DEMAND = (5, 60 * 60)
+# SMS codes sent for one demand's feedback.
+PUBLIC_FEEDBACK_SMS_PER_DEMAND = (3, 60 * 60)
+# Tracking codes a signed-in API user looked up and did not find (outside
+# their scope or not existing).
+API_LOOKUP_MISSES_PER_USER = (30, 10 * 60)
 # Duplicate-suggestion lookups, fired while the resident types.
 PUBLIC_SIMILAR_PER_IP = (120, 10 * 60)
 # Feedback posts from one address.

@@ -158,7 +158,8 @@ def _sla_condition(state: str, today: dt.date) -> Q:
 
 
 def search(queryset, query: str):
-    """Every word of `query` in the normalised text, or the tracking code.
+    """Every word of `query` in the normalised text, or the tracking code or
+    public id.
 
     The stored key drops ZWNJ ("خانه‌ها" → "خانهها"); the query splits at it
     instead, so that "آب‌آشامیدنی" also finds text written "آب آشامیدنی"."""
@@ -170,7 +171,7 @@ def search(queryset, query: str):
         text &= Q(search_key__contains=term)
     code = _code_query(query)
     if code:
-        text |= Q(code__startswith=code)
+        text |= Q(code__startswith=code) | Q(public_id__startswith=code)
     return queryset.filter(text)
 
 

@@ -47,6 +47,9 @@ from .models import (
 )
 
 STAFF_CHANNELS = {Channel.WALK_IN, Channel.PHONE, Channel.MEETING}
+# What the resident sends through these is listed by Open311 (without personal
+# data); what the office records is listed only when the resident agreed.
+PUBLIC_CHANNELS = {Channel.PUBLIC_WEB, Channel.OPEN311}
 SERVING_OFFICE_STATUSES = {Office.Status.PILOT, Office.Status.ACTIVE}
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
 PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
@@ -248,11 +251,13 @@ def demand_submit(
     idempotency_key: str | None = None,
     key_checked: bool = False,
     event_data: dict | None = None,
+    is_listed: bool | None = None,
 ) -> Submission:
     """Record a new demand from any of the four intake paths. `event_data` is
     kept on the timeline's first row (e.g. what an Open311 client sent that
     has no column of its own). `key_checked` says the caller has just looked
-    the idempotency key up and found no demand."""
+    the idempotency key up and found no demand. `is_listed` (whether Open311
+    lists it) defaults to on for the public channels and off for the others."""
     if idempotency_key and not key_checked:
         existing = Demand.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
@@ -320,12 +325,14 @@ def demand_submit(
         submitted_at=now,
         created_by=acting_user if getattr(acting_user, "pk", None) else None,
         idempotency_key=idempotency_key or None,
+        is_listed=channel in PUBLIC_CHANNELS if is_listed is None else bool(is_listed),
     )
     demand.search_key = search_key(f"{demand.title} {demand.description}")
     # The idempotency key's uniqueness is not validated here: it was looked
     # up above or by the caller, and a race ends in the IntegrityError below.
     demand.full_clean(
-        exclude=["code", "search_key", *loaded_foreign_keys(demand)], validate_unique=False
+        exclude=["code", "public_id", "search_key", *loaded_foreign_keys(demand)],
+        validate_unique=False,
     )
     try:
         with transaction.atomic():
@@ -458,8 +465,9 @@ def demand_merge(
             DemandStatus.MERGED,
             actor=acting_user,
             expected_version=expected_version,
+            # The public id: the other demand's tracking code belongs to its resident.
             public_note=_("Merged into demand %(code)s, which is followed up for everyone.")
-            % {"code": into.display_code},
+            % {"code": into.public_id},
             fields=["merged_into"],
         )
         Supporter.objects.filter(demand=demand).exclude(
@@ -476,7 +484,7 @@ def demand_merge(
             data={"from": demand.code},
             public_note=_("Another report of the same problem was merged into this demand."),
         )
-        messages.to_resident(demand, "merged", into=into.display_code)
+        messages.to_resident(demand, "merged", into=into.public_id)
     into.refresh_from_db(fields=["supporters_count", "version"])
     return into
 

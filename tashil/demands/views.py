@@ -179,6 +179,7 @@ def demand_create(request):
                 submitter_mobile=d["submitter_mobile"] or "",
                 submitter_kind=d["submitter_kind"],
                 contact_consent=d["contact_consent"],
+                is_listed=d["is_listed"],
                 photos=d["photos"],
                 acting_user=user,
                 idempotency_key=d["idempotency_key"],
@@ -651,7 +652,11 @@ def referral_list(request):
         "demands/referral_list.html",
         {
             "page": page,
-            "rows": [(r, remaining.get(r.pk)) for r in page],
+            # The tracking code is the resident's key: the agency side is
+            # shown the demand's public id instead.
+            "rows": [
+                (r, remaining.get(r.pk), permissions.can_work_on(user, r.demand)) for r in page
+            ],
             "status": status,
             "sla": sla,
             "sort": sort,
@@ -697,6 +702,8 @@ def _referral_page(request, referral, *, bound=None, status=200, conflict=None):
         if demand.submitter_mobile
         else "",
         "internal": internal,
+        # The tracking code is the resident's key: agencies see the public id.
+        "shown_id": demand.display_code if internal else demand.public_id,
         "sla": referral.sla_state_on(today),
         "remaining": selectors.remaining_working_days([referral], today).get(referral.pk),
         "attachments": selectors.referral_attachments(referral),

@@ -30,6 +30,9 @@ class DemoDemand:
     submitter_name: str = ""
     submitter_mobile: str = ""
     submitter_kind: str = SubmitterKind.RESIDENT
+    # Whether Open311 lists it; None: as its channel decides (the public
+    # form yes, office intake no).
+    listed: bool | None = None
     # How far the office and the agency have taken it, in order: office
     # actions by name, referral moves as (status, note).
     steps: tuple = ()
@@ -59,6 +62,8 @@ DEMANDS = (
         Channel.MEETING,
         "فشار آب شرب در ساعت‌های عصر به طبقه‌ی همکف هم نمی‌رسد؛ جلسه‌ی محله خواستار بررسی شبکه شد.",
         submitter_kind=SubmitterKind.MEETING,
+        # The neighbourhood meeting asked for its demand to be published.
+        listed=True,
         steps=(
             "accept",
             "refer",
@@ -168,6 +173,7 @@ def load_demo_demands(report) -> None:
             submitter_mobile=item.submitter_mobile,
             submitter_kind=item.submitter_kind,
             contact_consent=bool(item.submitter_mobile),
+            is_listed=item.listed,
             acting_user=None if public else office_user,
             idempotency_key=key,
         )

@@ -106,8 +106,10 @@ def test_resident_submits_tracks_and_rates_the_result(demo, live_server, page_fa
     screenshot(neighbour, "public-04-already-reported-phone")
     neighbour.fill("#id_submitter_mobile", "09351234567")
     neighbour.click("[data-testid=support-button]")
-    neighbour.wait_for_url(f"**/track/{demand.code}")
+    # The neighbour learns the demand's public id, never the resident's code.
+    neighbour.wait_for_url(f"**/public/supported/{demand.public_id}")
     assert neighbour.inner_text("[data-testid=supporters]") == "۲"
+    assert demand.code not in neighbour.content()
     assert Demand.objects.count() == demo_demands + 1
 
     # --- the office accepts and refers it, the agency answers, the office closes ----
@@ -160,6 +162,8 @@ def test_resident_submits_tracks_and_rates_the_result(demo, live_server, page_fa
 
     page.check("#id_satisfied_0")
     page.fill("#id_comment", "ممنون از پیگیری")
+    # The code is not enough: the last four digits of the mobile go with it.
+    page.fill("#id_check", "۴۵۶۷")
     page.click("[data-testid=feedback-submit]")
     page.wait_for_selector(".alert-success")
     assert fa("Thank you for your feedback.") in page.inner_text(".alert-success")

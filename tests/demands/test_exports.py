@@ -74,7 +74,8 @@ def header(key: str) -> str:
 
 
 def codes_in(rows) -> set[str]:
-    return {row[0].replace("-", "") for row in rows[1:]}
+    """The public ids in the first column (an export never carries tracking codes)."""
+    return {row[0] for row in rows[1:]}
 
 
 def test_small_csv_export_of_the_current_filter(staff, data):
@@ -83,9 +84,11 @@ def test_small_csv_export_of_the_current_filter(staff, data):
     assert response["Content-Type"].startswith("text/csv")
     assert "attachment" in response["Content-Disposition"]
     rows = read_csv(response.content)
-    assert codes_in(rows) == {d.code for d in data["water"]}  # not power, not the other province
+    assert codes_in(rows) == {
+        d.public_id for d in data["water"]
+    }  # not power, not the other province
     by_code = {row[0]: dict(zip(rows[0], row, strict=True)) for row in rows[1:]}
-    first = by_code[data["water"][0].display_code]
+    first = by_code[data["water"][0].public_id]
     demand = Demand.objects.get(pk=data["water"][0].pk)
     assert first[header("submitted_at")] == jalali.format_datetime(demand.submitted_at, lang="en")
     assert re.fullmatch(r"1[34]\d\d/\d\d/\d\d \d\d:\d\d", first[header("submitted_at")])
@@ -101,8 +104,11 @@ def test_small_xlsx_export(staff, data):
     response = staff.post(export_url(status="open"), {"format": "xlsx"})
     assert response.status_code == 200
     rows = read_xlsx(response.content)
-    assert codes_in(rows) == {d.code for d in [*data["water"], data["power"]]}
-    assert rows[0][0] == header("code")
+    assert codes_in(rows) == {d.public_id for d in [*data["water"], data["power"]]}
+    assert rows[0][0] == header("public_id")
+    body = "\n".join(",".join(str(v) for v in row) for row in rows)
+    for demand in [*data["water"], data["power"]]:
+        assert demand.code not in body and demand.display_code not in body
 
 
 def test_an_invalid_filter_exports_nothing(staff, data):
@@ -153,8 +159,8 @@ def test_large_export_runs_as_a_task_with_progress_and_scope(
     assert job.status == ExportJob.Status.DONE and job.done == job.total == 3
     with default_storage.open(job.file.name, "rb") as f:
         rows = read_xlsx(f.read())
-    assert codes_in(rows) == {d.code for d in [*data["water"], data["power"]]}
-    assert data["foreign"].code not in codes_in(rows)
+    assert codes_in(rows) == {d.public_id for d in [*data["water"], data["power"]]}
+    assert data["foreign"].public_id not in codes_in(rows)
 
     page = staff.get(response["Location"])
     assert reverse("demands:export_download", kwargs={"pk": job.pk}) in page.content.decode()
@@ -173,7 +179,7 @@ def test_the_task_applies_the_owners_scope_when_it_runs(demand_setup, data, larg
     assert run_export_job.call(job.pk) == "done"
     job.refresh_from_db()
     with default_storage.open(job.file.name, "rb") as f:
-        assert codes_in(read_csv(f.read())) == {data["foreign"].code}
+        assert codes_in(read_csv(f.read())) == {data["foreign"].public_id}
     # Run twice (a retried task): the finished job is left alone.
     assert run_export_job.call(job.pk) == "skipped"
 

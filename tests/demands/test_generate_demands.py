@@ -53,6 +53,11 @@ def test_generates_the_requested_shape(demand_setup):
     }
     codes = list(demands.values_list("code", flat=True))
     assert len(set(codes)) == 300 and all(set(code) <= set(CODE_ALPHABET) for code in codes)
+    # Each has its own public id, and Open311 lists what residents sent themselves.
+    public_ids = set(demands.values_list("public_id", flat=True))
+    assert len(public_ids) == 300 and all(len(p) == 10 and p[0] == "P" for p in public_ids)
+    for channel, listed in demands.values_list("channel", "is_listed"):
+        assert listed is (channel in ("public_web", "open311"))
 
 
 def test_rows_look_like_what_the_services_write(demand_setup):

@@ -27,6 +27,7 @@ from tashil.demands.models import (
     Referral,
     ReferralStatus,
     SlaState,
+    new_public_id,
 )
 from tashil.demands.open311.selectors import find_requests
 from tests.factories import AgencyFactory
@@ -256,6 +257,7 @@ def _clone(demand, count):
     for i in range(count):
         copy = Demand.objects.get(pk=demand.pk)
         copy.pk, copy.code, copy.idempotency_key = None, f"C{i:07d}", None
+        copy.public_id = new_public_id()
         copy.submitted_at = demand.submitted_at - dt.timedelta(minutes=i + 1)
         rows.append(copy)
     Demand.objects.bulk_create(rows, batch_size=500)
@@ -363,7 +365,7 @@ def test_the_list_page_issues_a_fixed_number_of_queries(
 def test_open311_requests_read_columns_not_areas(client, demand_setup, submit):
     manager = demand_setup.users["office_manager"]
     for i in range(6):
-        demand = submit(description=f"آب آشامیدنی کوچه {i} سه روز است قطع است")
+        demand = submit(description=f"آب آشامیدنی کوچه {i} سه روز است قطع است", is_listed=True)
         if i % 2:
             services.demand_refer(demand=demand, acting_user=manager)
     for url in ("/open311/v2/requests.json", "/open311/v2/requests.xml"):
@@ -372,10 +374,10 @@ def test_open311_requests_read_columns_not_areas(client, demand_setup, submit):
         assert response.status_code == 200
         assert len(ctx.captured_queries) == 2
         assert not any("boundary" in q["sql"] for q in ctx.captured_queries)
-    code = demand.code
+    public_id = demand.public_id
     with CaptureQueriesContext(connection) as ctx:
-        (row,) = client.get(f"/open311/v2/requests/{code}.json").json()
-    assert row["service_request_id"] == code and row["agency_responsible"]
+        (row,) = client.get(f"/open311/v2/requests/{public_id}.json").json()
+    assert row["service_request_id"] == public_id and row["agency_responsible"]
     assert not any("boundary" in q["sql"] for q in ctx.captured_queries)
 
 
@@ -385,9 +387,9 @@ def test_open311_rows_match_the_subqueries_they_replace(
     n = demand_setup
     manager, liaison = n.users["office_manager"], n.users["agency_liaison"]
     today = timezone.localdate()
-    plain = submit()
+    plain = submit(is_listed=True)
     # An open referral sent first, then a later one the agency rejected.
-    mixed = submit()
+    mixed = submit(is_listed=True)
     monkeypatch.setattr("django.utils.timezone.localdate", lambda *a, **k: today - 3 * DAY)
     older = services.demand_refer(demand=mixed, acting_user=manager, agency=second_agency)
     monkeypatch.undo()
@@ -396,7 +398,7 @@ def test_open311_rows_match_the_subqueries_they_replace(
     services.referral_move(
         referral=newer, to_status=ReferralStatus.REJECTED, acting_user=liaison, note="رد شد"
     )
-    answered = submit()
+    answered = submit(is_listed=True)
     referral = services.demand_refer(demand=answered, acting_user=manager)
     services.referral_move(
         referral=referral,
@@ -415,12 +417,18 @@ def test_open311_rows_match_the_subqueries_they_replace(
             .values("d")[:1]
         ),
     )
-    rows = {r.code: r for r in find_requests(codes=[plain.code, mixed.code, answered.code])}
+    rows = {
+        r.public_id: r
+        for r in find_requests(ids=[plain.public_id, mixed.public_id, answered.public_id])
+    }
     assert len(rows) == 3
     for demand in reference:
-        row = rows[demand.code]
+        row = rows[demand.public_id]
         assert (row.agency_responsible, row.expected_on) == (demand.agency, demand.expected)
-    assert rows[mixed.code].agency_responsible == n.agency.name_fa
-    assert rows[mixed.code].expected_on == older.due_date
-    assert rows[answered.code].expected_on == today + 20 * DAY
-    assert (rows[plain.code].agency_responsible, rows[plain.code].expected_on) == (None, None)
+    assert rows[mixed.public_id].agency_responsible == n.agency.name_fa
+    assert rows[mixed.public_id].expected_on == older.due_date
+    assert rows[answered.public_id].expected_on == today + 20 * DAY
+    assert (rows[plain.public_id].agency_responsible, rows[plain.public_id].expected_on) == (
+        None,
+        None,
+    )

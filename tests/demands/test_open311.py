@@ -34,6 +34,17 @@ def key(demand_setup):
     return load_api_keys()
 
 
+@pytest.fixture
+def submit(submit):
+    """Office intake that the resident agreed to publish: Open311 lists it."""
+
+    def make(**overrides):
+        overrides.setdefault("is_listed", True)
+        return submit(**overrides)
+
+    return make
+
+
 def errors_of(response) -> list[tuple[str, str]]:
     """(code, description) pairs, checking the spec's shape of either format."""
     if response["Content-Type"].startswith("application/json"):
@@ -181,7 +192,7 @@ def test_what_the_client_sent_is_kept_for_the_office_but_not_published(client, k
         account_id="acc-7",
         **{"attribute[contact_consent]": "yes"},
     ).json()[0]["service_request_id"]
-    demand = Demand.objects.get(code=code)
+    demand = Demand.objects.get(public_id=code)
     assert demand.contact_consent is True
     data = demand.events.get(kind="submitted").data
     assert data["open311"] == {
@@ -204,8 +215,8 @@ def test_address_id_and_address_string_find_the_neighbourhood(client, demand_set
     by_name = create(client, lat=None, long=None, address_string="کوچه ۵، كوي سياحي، اهواز")
     by_latin = create(client, lat=None, long=None, address_string="Alley 5, Kuy-e Sayyahi")
     codes = [r.json()[0]["service_request_id"] for r in (by_id, by_name, by_latin)]
-    assert [Demand.objects.get(code=c).area for c in codes] == [hood] * 3
-    assert all(Demand.objects.get(code=c).latitude is None for c in codes)
+    assert [Demand.objects.get(public_id=c).area for c in codes] == [hood] * 3
+    assert all(Demand.objects.get(public_id=c).latitude is None for c in codes)
 
 
 def test_an_ambiguous_address_is_refused_unless_the_city_tells_them_apart(
@@ -293,10 +304,13 @@ def test_public_answers_carry_no_personal_data_or_staff_names(client, demand_set
     )
     services.demand_refer(demand=demand, acting_user=manager, note="یادداشت داخلی برای اداره")
     for fmt in ("json", "xml"):
-        for url in (f"/requests.{fmt}", f"/requests/{demand.code}.{fmt}"):
+        for url in (f"/requests.{fmt}", f"/requests/{demand.public_id}.{fmt}"):
             body = client.get(BASE + url).content.decode()
             assert "آب کوچه قطع است" in body
+            assert demand.public_id in body
             for private in (
+                demand.code,
+                demand.display_code,
                 "مریم احمدی",
                 "0912",
                 "123 4567",
@@ -320,7 +334,7 @@ def test_statuses_map_to_open_and_closed_with_notes_agency_and_dates(client, dem
 
     def row():
         return client.get(
-            f"{BASE}/requests/{demand.code}.json", headers={"Accept-Language": "en"}
+            f"{BASE}/requests/{demand.public_id}.json", headers={"Accept-Language": "en"}
         ).json()[0]
 
     assert row()["status"] == "open" and row()["agency_responsible"] is None
@@ -361,7 +375,7 @@ def test_statuses_map_to_open_and_closed_with_notes_agency_and_dates(client, dem
     listed = {
         r["service_request_id"]: r["status"] for r in client.get(f"{BASE}/requests.json").json()
     }
-    assert listed == {demand.code: "closed", rejected.code: "closed"}
+    assert listed == {demand.public_id: "closed", rejected.public_id: "closed"}
     assert [
         r["service_request_id"]
         for r in client.get(f"{BASE}/requests.json", {"status": "open"}).json()
@@ -372,14 +386,16 @@ def test_the_default_window_is_the_last_90_days(client, demand_setup, submit):
     recent, old = submit(), submit()
     Demand.objects.filter(pk=old.pk).update(submitted_at=timezone.now() - dt.timedelta(days=120))
     assert {r["service_request_id"] for r in client.get(f"{BASE}/requests.json").json()} == {
-        recent.code
+        recent.public_id
     }
     start = (timezone.now() - dt.timedelta(days=150)).strftime("%Y-%m-%d")
     # A "+" left unencoded in the query string arrives as a space.
     listed = client.get(f"{BASE}/requests.json?start_date={start}T00:00:00+03:30").json()
-    assert {r["service_request_id"] for r in listed} == {old.code}
+    assert {r["service_request_id"] for r in listed} == {old.public_id}
     # service_request_id overrides the window.
-    assert len(client.get(f"{BASE}/requests.json", {"service_request_id": old.code}).json()) == 1
+    assert (
+        len(client.get(f"{BASE}/requests.json", {"service_request_id": old.public_id}).json()) == 1
+    )
 
 
 def test_services_are_the_active_leaf_categories(client, demand_setup):

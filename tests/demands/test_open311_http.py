@@ -133,7 +133,8 @@ def test_round_trip(server, demand_setup, fmt):
     assert len(created) == 1 and "token" not in created[0]
     code = created[0]["service_request_id"]
     assert created[0]["service_notice"]
-    demand = Demand.objects.get(code=code)
+    demand = Demand.objects.get(public_id=code)
+    assert code != demand.code
     assert demand.channel == "open311" and demand.area == demand_setup.hood
     assert demand.submitter_kind == "group" and demand.submitter_mobile == "+989121234567"
 
@@ -149,10 +150,19 @@ def test_round_trip(server, demand_setup, fmt):
     assert dt.datetime.fromisoformat(request["requested_datetime"]) == demand.submitted_at.replace(
         microsecond=0
     )
-    for private in ("مریم", "احمدی", "0912", "989121234567", "maryam@example.com", "photo.jpg"):
+    for private in (
+        "مریم",
+        "احمدی",
+        "0912",
+        "989121234567",
+        "maryam@example.com",
+        "photo.jpg",
+        demand.code,
+        demand.display_code,
+    ):
         assert private not in body
 
-    # The token is the tracking code.
+    # The token is the public id.
     status, _h, body = call(f"{base}/tokens/{code}.{fmt}")
     assert status == 200
     assert parse(fmt, body, "service_requests", "request") == [
@@ -167,8 +177,10 @@ def test_round_trip(server, demand_setup, fmt):
 
     now = demand.submitted_at
     assert listed() == {code}
-    assert listed(service_request_id=f"{code},ACDEFHJK") == {code}
-    assert listed(service_request_id=demand.display_code.lower()) == {code}
+    assert listed(service_request_id=f"{code},PACDEFHJKM") == {code}
+    assert listed(service_request_id=f"{code[:5]}-{code[5:]}".lower()) == {code}
+    # The tracking code is no id here.
+    assert listed(service_request_id=demand.code) == set()
     assert listed(service_code="drinking-water") == {code}
     assert listed(service_code="sewage") == set()
     assert listed(

@@ -553,14 +553,18 @@ def test_support_instead_of_a_duplicate(client, public):
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 204
-    assert response["HX-Redirect"] == reverse("public:track", args=[demand.code])
+    # The supporter learns the public id, never the resident's tracking code.
+    assert response["HX-Redirect"] == reverse("public:supported", args=[demand.public_id])
+    page = client.get(response["HX-Redirect"])
+    assert page.status_code == 200 and demand.public_id in page.content.decode()
+    assert demand.code not in page.content.decode()
     demand.refresh_from_db()
     assert demand.supporters_count == 2
     assert Supporter.objects.filter(demand=demand, mobile="+989351112233").exists()
-    # Without htmx, a plain redirect to the tracking page.
+    # Without htmx, a plain redirect to the same page.
     plain = client.post("/public/support", {"token": support_token(demand)})
     assert plain.status_code == 302 and plain["Location"] == reverse(
-        "public:track", args=[demand.code]
+        "public:supported", args=[demand.public_id]
     )
     demand.refresh_from_db()
     assert demand.supporters_count == 3

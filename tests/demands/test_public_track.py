@@ -206,7 +206,7 @@ def test_not_satisfied_reopens(client, lived):
     demand = lived.demand
     response = client.post(
         reverse("public:feedback", args=[demand.code]),
-        {"satisfied": "no", "comment": "<b>فشار</b> آب کم است"},
+        {"satisfied": "no", "comment": "<b>فشار</b> آب کم است", "check": "4567"},
     )
     assert response.status_code == 302
     demand.refresh_from_db()
@@ -222,11 +222,11 @@ def test_not_satisfied_reopens(client, lived):
 def test_satisfied_is_recorded_once(client, lived):
     demand = lived.demand
     url = reverse("public:feedback", args=[demand.code])
-    client.post(url, {"satisfied": "yes"})
+    client.post(url, {"satisfied": "yes", "check": "4567"})
     demand.refresh_from_db()
     assert demand.status == DemandStatus.RESOLVED
     assert 'data-testid="feedback"' not in track(client, demand).content.decode()
-    response = client.post(url, {"satisfied": "no"}, follow=True)
+    response = client.post(url, {"satisfied": "no", "check": "4567"}, follow=True)
     assert fa("Your feedback on this result is already recorded.") in response.content.decode()
     demand.refresh_from_db()
     assert demand.status == DemandStatus.RESOLVED
@@ -235,7 +235,9 @@ def test_satisfied_is_recorded_once(client, lived):
 
 def test_feedback_without_a_choice_is_refused(client, lived):
     demand = lived.demand
-    response = client.post(reverse("public:feedback", args=[demand.code]), {"comment": "?"})
+    response = client.post(
+        reverse("public:feedback", args=[demand.code]), {"comment": "?", "check": "4567"}
+    )
     assert response.status_code == 400
     assert fa("Choose whether you are satisfied.") in response.content.decode()
     assert not Feedback.objects.exists()
@@ -247,7 +249,9 @@ def test_merged_demand_points_to_the_one_followed_up(client, demand_setup, submi
     services.demand_merge(demand=duplicate, into=kept, acting_user=n.users["office_manager"])
     html = track(client, duplicate).content.decode()
     assert 'data-testid="merged"' in html
-    assert reverse("public:track", args=[kept.code]) in html
+    # The other resident's tracking code is theirs: only the public id is shown.
+    assert kept.public_id in html
+    assert kept.code not in html and kept.display_code not in html
     kept_html = track(client, kept).content.decode()
     assert re.search(r'data-testid="supporters">۲<', kept_html)
 
@@ -269,7 +273,9 @@ def test_feedback_on_an_open_demand_changes_nothing(client, demand_setup, submit
         client.force_login(n.users[role])
     demand = submit()
     before = (demand.status, demand.version, DemandEvent.objects.count())
-    response = client.post(reverse("public:feedback", args=[demand.code]), {"satisfied": "no"})
+    response = client.post(
+        reverse("public:feedback", args=[demand.code]), {"satisfied": "no", "check": "0000"}
+    )
     assert response.status_code == 302
     demand.refresh_from_db()
     assert (demand.status, demand.version, DemandEvent.objects.count()) == before

@@ -99,9 +99,11 @@ def test_liaisons_hear_of_new_referrals_and_the_office_of_answers(staff_with_mob
     to_liaison = Notification.objects.filter(user=liaison)
     assert to_liaison.count() == 1
     assert (
-        demand.display_code in to_liaison.get().body
+        demand.public_id in to_liaison.get().body
         and to_liaison.get().topic == f"referral:{referral.pk}"
     )
+    # The agency knows the demand by its public id: the code is the resident's key.
+    assert demand.display_code not in to_liaison.get().body
     # The resident's phone number never travels in a staff message.
     assert RESIDENT not in to_liaison.get().body
 

@@ -21,7 +21,7 @@ from tashil.accounts.models import ApiKey
 from tashil.agencies.models import Agency, DemandCategory
 from tashil.core.errors import ConflictError
 from tashil.core.jalali import parse_date
-from tashil.demands import messages, permissions, selectors, services
+from tashil.demands import messages, permissions, ratelimit, selectors, services
 from tashil.demands.models import (
     CLOSED_STATUSES,
     Channel,
@@ -70,6 +70,7 @@ CloseOutcome = Literal[tuple(sorted(CLOSED_STATUSES))]
 class DemandItem(Schema):
     code: str
     display_code: str
+    public_id: str = Field(..., description="The id Open311 and the agency side use.")
     title: str
     status: str
     status_label: str
@@ -171,6 +172,10 @@ class DemandIn(Schema):
     submitter_mobile: str = ""
     submitter_kind: Literal[tuple(SubmitterKind.values)] = SubmitterKind.RESIDENT
     contact_consent: bool = False
+    is_listed: bool = Field(
+        False,
+        description="The resident agrees that Open311 lists the demand (without personal data).",
+    )
     channel: StaffChannel = Field(
         Channel.WALK_IN, description="Staff intake only; API keys record 'api'."
     )
@@ -234,8 +239,11 @@ class FollowUpIn(Schema):
 
 
 class DemandSummary(Schema):
-    code: str
-    display_code: str
+    code: str | None = Field(
+        None, description="The tracking code: only for the office's side, never for agencies."
+    )
+    display_code: str | None = None
+    public_id: str
     title: str
     description: str
     status: str
@@ -251,7 +259,10 @@ class DemandSummary(Schema):
 
 class ReferralItem(Schema):
     id: int
-    demand_code: str
+    demand_code: str | None = Field(
+        None, description="The tracking code: only for the office's side, never for agencies."
+    )
+    demand_public_id: str
     demand_title: str
     category_name: str
     area_name: str
@@ -319,7 +330,32 @@ def _check_version(obj, version: int) -> None:
         raise ConflictError()
 
 
+def _lookup_identity(request) -> str | None:
+    if request.user.is_authenticated:
+        return f"user:{request.user.pk}"
+    if getattr(request.auth, "pk", None):
+        return f"key:{request.auth.pk}"
+    return ratelimit.ip_of(request)
+
+
+def _check_lookups(request) -> None:
+    """Lookups by tracking code that found nothing are counted per user (or
+    key); past the limit every lookup is refused for the rest of the window."""
+    lim = ratelimit.limit("API_LOOKUP_MISSES_PER_USER")
+    if ratelimit.exceeded(lim.name, _lookup_identity(request)):
+        raise HttpError(
+            429,
+            _("Too many tracking codes that were not found. Try again in %(minutes)s minutes.")
+            % {"minutes": lim.minutes},
+        )
+
+
+def _missed(request) -> None:
+    ratelimit.hit("API_LOOKUP_MISSES_PER_USER", _lookup_identity(request))
+
+
 def _demand(request, code: str) -> Demand:
+    _check_lookups(request)
     normalized = normalize_code(code)
     demand = (
         selectors.demand_detail_queryset(request.user).filter(code=normalized).first()
@@ -327,6 +363,7 @@ def _demand(request, code: str) -> Demand:
         else None
     )
     if demand is None:
+        _missed(request)
         raise Http404
     return demand
 
@@ -352,6 +389,7 @@ def _item(demand: Demand, today) -> dict:
     return {
         "code": demand.code,
         "display_code": demand.display_code,
+        "public_id": demand.public_id,
         "title": demand.title,
         "status": demand.status,
         "status_label": str(DemandStatus(demand.status).label),
@@ -555,6 +593,7 @@ def create_demand(request, payload: DemandIn):
         submitter_mobile=payload.submitter_mobile,
         submitter_kind=payload.submitter_kind,
         contact_consent=payload.contact_consent,
+        is_listed=payload.is_listed,
         acting_user=None if by_key else request.user,
         idempotency_key=idempotency_key,
         event_data={"api_client": request.auth.name} if by_key else None,
@@ -620,6 +659,7 @@ def merge_demand(request, code: str, payload: MergeIn):
         else None
     )
     if into is None:
+        _missed(request)
         raise ValidationError({"into": _("No demand you can see has this tracking code.")})
     services.demand_merge(
         demand=demand, into=into, acting_user=request.user, expected_version=payload.version
@@ -670,11 +710,14 @@ def close_demand(request, code: str, payload: CloseIn):
 # --- referrals -------------------------------------------------------------------------------
 
 
-def _referral_item(referral: Referral) -> dict:
+def _referral_item(referral: Referral, user) -> dict:
     demand = referral.demand
+    # The tracking code is the resident's key: the agency side gets the public id.
+    office_side = permissions.can_work_on(user, demand)
     return {
         "id": referral.pk,
-        "demand_code": demand.code,
+        "demand_code": demand.code if office_side else None,
+        "demand_public_id": demand.public_id,
         "demand_title": demand.title,
         "category_name": demand.category.name,
         "area_name": demand.area.name,
@@ -706,8 +749,9 @@ def _referral_detail(request, referral: Referral) -> dict:
         # The office's follow-up notes are its own record, not the agency's.
         **_referral_out(referral, today, follow_ups=office_side),
         "demand": {
-            "code": demand.code,
-            "display_code": demand.display_code,
+            "code": demand.code if office_side else None,
+            "display_code": demand.display_code if office_side else None,
+            "public_id": demand.public_id,
             "title": demand.title,
             "description": demand.description,
             "status": demand.status,
@@ -757,7 +801,7 @@ def list_referrals(
         "count": count,
         "page": page,
         "page_size": size,
-        "items": [_referral_item(r) for r in rows],
+        "items": [_referral_item(r, request.user) for r in rows],
     }
 
 

@@ -29,6 +29,8 @@ class Open311Error(Exception):
     """An error the spec lists: `status` is the HTTP status, `code` the one in
     the body (the spec allows a more specific code than the HTTP one)."""
 
+    retry_after: int | None = None
+
     def __init__(self, status: int, description, code: int | None = None, *, more=()):
         self.status = status
         self.errors = [(code or status, str(description)), *more]

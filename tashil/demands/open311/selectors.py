@@ -19,6 +19,8 @@ from ..models import (
     CODE_ALPHABET,
     OPEN_REFERRAL_STATUSES,
     OPEN_STATUSES,
+    PUBLIC_ID_LENGTH,
+    PUBLIC_ID_PREFIX,
     Demand,
     DemandEvent,
     DemandStatus,
@@ -169,12 +171,25 @@ def normalize_code(value: str) -> str | None:
     return code if code and set(code) <= _CODE_CHARS else None
 
 
+def normalize_public_id(value: str) -> str | None:
+    """A public id as a client may send it (any case, digits or dashes);
+    None when it cannot be one."""
+    public_id = _CODE_JUNK.sub("", to_ascii_digits(value or "")).upper()
+    if (
+        len(public_id) != PUBLIC_ID_LENGTH
+        or not public_id.startswith(PUBLIC_ID_PREFIX)
+        or not set(public_id) <= _CODE_CHARS
+    ):
+        return None
+    return public_id
+
+
 # The columns a request is published from: the demand's own, and the names
 # of its category and of its neighbourhood, city and county (never the
 # areas' boundaries, which are large).
 _REQUEST_COLUMNS = {
     "pk": "pk",
-    "code": "code",
+    "public_id": "public_id",
     "status": "status",
     "description": "description",
     "submitter_name": "submitter_name",
@@ -211,12 +226,13 @@ def _localized(name_fa, name_en, language):
 
 
 def requests_queryset():
-    """Demands with the columns the spec's request fields need and the latest
-    public step on the timeline (the event index answers it per row)."""
+    """Listed demands (see Demand.is_listed) with the columns the spec's
+    request fields need and the latest public step on the timeline (the event
+    index answers it per row). A demand that is not listed does not exist here."""
     public_events = DemandEvent.objects.filter(demand=OuterRef("pk"), is_public=True).order_by(
         "-at", "-id"
     )
-    return Demand.objects.annotate(
+    return Demand.objects.filter(is_listed=True).annotate(
         last_public_at=Subquery(public_events.values("at")[:1]),
         last_public_note=Subquery(public_events.exclude(public_note="").values("public_note")[:1]),
     )
@@ -293,15 +309,18 @@ def _add_referrals(rows: list[RequestRow]) -> None:
 
 
 def find_requests(
-    *, codes=None, service_codes=None, start=None, end=None, statuses=None, province=None
+    *, ids=None, service_codes=None, start=None, end=None, statuses=None, province=None
 ) -> list[RequestRow]:
-    """GET requests: `codes` overrides every other filter but the jurisdiction."""
+    """GET requests: `ids` (public ids) overrides every other filter but the
+    jurisdiction."""
     qs = requests_queryset()
     if province is not None:
         qs = qs.filter(province=province)
-    if codes is not None:
+    if ids is not None:
         return _rows(
-            qs.filter(code__in=codes[:MAX_RESULTS]).order_by("-submitted_at", "-id")[:MAX_RESULTS]
+            qs.filter(public_id__in=ids[:MAX_RESULTS]).order_by("-submitted_at", "-id")[
+                :MAX_RESULTS
+            ]
         )
     if service_codes:
         qs = qs.filter(category__code__in=service_codes)
@@ -312,11 +331,11 @@ def find_requests(
     return _rows(qs.order_by("-submitted_at", "-id")[:MAX_RESULTS])
 
 
-def find_request(code: str, province=None) -> RequestRow | None:
+def find_request(public_id: str, province=None) -> RequestRow | None:
     qs = requests_queryset()
     if province is not None:
         qs = qs.filter(province=province)
-    rows = _rows(qs.filter(code=code).order_by("-submitted_at", "-id")[:1])
+    rows = _rows(qs.filter(public_id=public_id).order_by("-submitted_at", "-id")[:1])
     return rows[0] if rows else None
 
 
@@ -376,7 +395,8 @@ def request_out(row: RequestRow) -> dict:
     else:
         updated = row.closed_at
     return {
-        "service_request_id": row.code,
+        # Never the tracking code: that is the resident's key (see Demand.public_id).
+        "service_request_id": row.public_id,
         "status": status_of(row),
         "status_notes": f"{status_label}: {note}" if note else status_label,
         "service_name": row.service_name,

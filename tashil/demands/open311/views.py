@@ -1,13 +1,22 @@
 """Open311 GeoReport v2 (http://wiki.open311.org/GeoReport_v2) at /open311/v2/.
 
 Categories are the services, demands are the service requests, and the
-tracking code is the service_request_id. Every endpoint answers in .json and
-.xml, errors included, and none needs a login; only POST needs an API key.
+demand's public id (never its tracking code, the resident's key) is the
+service_request_id. Every endpoint answers in .json and .xml, errors
+included, and none needs a login; only POST needs an API key.
 
 Decisions the spec leaves open:
+- Only listed demands exist here (Demand.is_listed): those the resident sent
+  through the public form or Open311, and those recorded by the office whose
+  resident agreed to publish them. Any other id answers 404, like a missing one.
 - Services are "realtime": POST returns the service_request_id at once. The
-  tracking code also serves as the token, so tokens/{code} answers for any
+  public id also serves as the token, so tokens/{id} answers for any listed
   request, as the spec expects of batch servers.
+- The tracking code leaves Open311 only in the service_notice of a POST's
+  answer, to the client that sent the request on the resident's behalf.
+- Every lookup by id (requests/{id}, tokens/{id}, requests?service_request_id=)
+  counts the ids it does not find against the address, with /track; past the
+  limit the answer is 429 with Retry-After.
 - jurisdiction_id is optional; when given it must be a province code and
   narrows the answer to that province.
 - A point (lat/long) wins over address_string or address_id. address_id is a
@@ -75,6 +84,8 @@ def endpoint(*methods):
                 response = error_response(fmt, exc)
                 if exc.status == 405:
                     response["Allow"] = ", ".join(methods)
+                if exc.retry_after:
+                    response["Retry-After"] = str(exc.retry_after)
             return response
 
         return login_not_required(csrf_exempt(wrapper))
@@ -147,6 +158,29 @@ def _jurisdiction(params: QueryDict) -> Area | None:
     return province
 
 
+# --- lookups by id ------------------------------------------------------------------------
+
+
+def _check_lookups(request) -> None:
+    """429 once the address has used up its misses (shared with /track)."""
+    lim = ratelimit.limit(ratelimit.LOOKUP_MISSES)
+    if ratelimit.exceeded(lim.name, ratelimit.ip_of(request)):
+        error = Open311Error(
+            429,
+            _("Too many requests. Try again in %(minutes)s minutes.") % {"minutes": lim.minutes},
+        )
+        error.retry_after = lim.window
+        raise error
+
+
+def _missed(request, count: int = 1) -> bool:
+    """Count `count` misses; False once they go past the allowance."""
+    within = True
+    for _i in range(count):
+        within = ratelimit.hit(ratelimit.LOOKUP_MISSES, ratelimit.ip_of(request)) and within
+    return within
+
+
 # --- endpoints ---------------------------------------------------------------------------
 
 
@@ -203,8 +237,17 @@ def requests(request, fmt):
     params = request.GET
     province = _jurisdiction(params)
     if _param(params, "service_request_id"):
-        codes = [c for c in map(selectors.normalize_code, _list(params, "service_request_id")) if c]
-        rows = selectors.find_requests(codes=codes, province=province)
+        _check_lookups(request)
+        asked = list(dict.fromkeys(_list(params, "service_request_id")))[: selectors.MAX_RESULTS]
+        normalized = [selectors.normalize_public_id(a) for a in asked]
+        ids = list(dict.fromkeys(filter(None, normalized)))
+        rows = selectors.find_requests(ids=ids, province=province)
+        # Every id asked for and not found is a miss, as on requests/{id}; a
+        # list that goes past the allowance answers nothing, so one request
+        # cannot try a thousand guesses.
+        misses = normalized.count(None) + len(set(ids) - {r.public_id for r in rows})
+        if not _missed(request, misses):
+            _check_lookups(request)
     else:
         statuses = {s.lower() for s in _list(params, "status")}
         if statuses - {"open", "closed"}:
@@ -253,7 +296,7 @@ def _create(request, fmt):
         "service_requests",
         [
             {
-                "service_request_id": submission.demand.code,
+                "service_request_id": submission.demand.public_id,
                 "service_notice": intake.service_notice(submission),
                 "account_id": None,
             }
@@ -263,22 +306,28 @@ def _create(request, fmt):
 
 @endpoint("GET")
 def request_detail(request, fmt, request_id):
+    _check_lookups(request)
     province = _jurisdiction(request.GET)
-    code = selectors.normalize_code(request_id)
-    demand = selectors.find_request(code, province) if code else None
+    public_id = selectors.normalize_public_id(request_id)
+    demand = selectors.find_request(public_id, province) if public_id else None
     if demand is None:
+        _missed(request)
         raise Open311Error(404, _("service_request_id %(id)s was not found.") % {"id": request_id})
     return respond(fmt, "service_requests", [selectors.request_out(demand)])
 
 
 @endpoint("GET")
 def token_detail(request, fmt, token):
+    _check_lookups(request)
     province = _jurisdiction(request.GET)
-    code = selectors.normalize_code(token)
-    demand = selectors.find_request(code, province) if code else None
+    public_id = selectors.normalize_public_id(token)
+    demand = selectors.find_request(public_id, province) if public_id else None
     if demand is None:
+        _missed(request)
         raise Open311Error(404, _("token %(token)s was not found.") % {"token": token})
-    return respond(fmt, "service_requests", [{"service_request_id": demand.code, "token": token}])
+    return respond(
+        fmt, "service_requests", [{"service_request_id": demand.public_id, "token": token}]
+    )
 
 
 @endpoint("GET", "POST", "PUT", "PATCH", "DELETE")

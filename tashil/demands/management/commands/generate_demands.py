@@ -31,6 +31,8 @@ from tashil.demands.models import (
     CLOCK_RUNNING_STATUSES,
     CODE_ALPHABET,
     CODE_LENGTH,
+    PUBLIC_ID_LENGTH,
+    PUBLIC_ID_PREFIX,
     Channel,
     Demand,
     DemandEvent,
@@ -543,6 +545,7 @@ class Generator:
         self.extra_events = max(events_per_demand - 1.0, 0.0)
         self.owed = 0.0
         self.codes = existing_codes
+        # Public ids share the set: a code (8) and a public id (10) never clash.
         self.routes: dict = {}
         self.ladder = settings.ESCALATION_LADDER
         self.at_risk_fraction = settings.SLA_AT_RISK_FRACTION
@@ -568,6 +571,15 @@ class Generator:
             if code not in self.codes:
                 self.codes.add(code)
                 return code
+
+    def public_id(self) -> str:
+        while True:
+            public_id = PUBLIC_ID_PREFIX + "".join(
+                self.rng.choices(CODE_ALPHABET, k=PUBLIC_ID_LENGTH - len(PUBLIC_ID_PREFIX))
+            )
+            if public_id not in self.codes:
+                self.codes.add(public_id)
+                return public_id
 
     def agency_for(self, category, area):
         key = (category.pk, area.pk)
@@ -637,6 +649,9 @@ class Generator:
         demand = self.demands.add(
             id=pk,
             code=self.code(),
+            public_id=self.public_id(),
+            # Open311 lists what residents sent themselves, as demand_submit does.
+            is_listed=channel in (Channel.PUBLIC_WEB, Channel.OPEN311),
             province_id=place.province_id,
             office_id=place.office_id,
             area_id=place.area.pk,
@@ -1083,7 +1098,10 @@ class Command(BaseCommand):
             calendars=calendars,
             now=now,
             events_per_demand=options["events_per_demand"],
-            existing_codes=set(Demand.objects.values_list("code", flat=True)),
+            existing_codes={
+                *Demand.objects.values_list("code", flat=True),
+                *Demand.objects.values_list("public_id", flat=True),
+            },
             chunk=max(batch, 1000),
         )
         moments = self.moments(rng, total, start, now)
