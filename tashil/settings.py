@@ -238,6 +238,9 @@ ESCALATION_LADDER = [
 ]
 # Where the public site sends residents (tracking links in SMS).
 PUBLIC_BASE_URL = os.environ.get("TASHIL_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Writes through /api/v1/ (POSTs) per API key or signed-in user per minute;
+# beyond it the API answers 429 with Retry-After.
+API_WRITES_PER_CLIENT = (int(os.environ.get("TASHIL_API_WRITES_PER_MINUTE", "60")), 60)
 
 # --- Working calendar defaults (data in the database overrides these).
 # Python weekday numbers: Monday=0 ... Thursday=3, Friday=4.
