@@ -60,13 +60,35 @@ class JsonObjectParser(Parser):
     """Every operation's body is a JSON object. An array, a string or a
     number is refused here, so it gets the same 400 as a body that is not
     JSON at all ("Cannot parse request body" below), not a 422 naming the
-    first field of the schema."""
+    first field of the schema. A NUL character, in the body or in a query
+    parameter, is refused too: PostgreSQL cannot store or compare it, and
+    no text a person types contains one."""
 
     def parse_body(self, request):
         data = super().parse_body(request)
         if not isinstance(data, dict):
             raise ValueError("the body is not a JSON object")
+        if _has_nul(data):
+            raise ValueError("the body contains a NUL character")
         return data
+
+    def parse_querydict(self, data, list_fields, request):
+        for key, values in data.lists():
+            if _has_nul(key) or any(_has_nul(value) for value in values):
+                raise NinjaValidationError(
+                    [{"loc": ("query", key), "type": "string_nul", "msg": "NUL character"}]
+                )
+        return super().parse_querydict(data, list_fields, request)
+
+
+def _has_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def error_body(code: str, message, field: str | None = None) -> dict:

@@ -324,3 +324,51 @@ def test_the_write_limit_comes_from_the_environment():
         timeout=120,
     )
     assert result.stdout.strip().splitlines()[-1] == "(7, 60)", result.stderr
+
+
+# --- NUL characters (PostgreSQL can neither store nor compare them) --------------------------
+
+
+@pytest.mark.parametrize(
+    ("url", "query", "field"),
+    [
+        ("/api/v1/demands/", {"q": "آب\x00"}, "q"),
+        ("/api/v1/demands/", {"area": "\x00"}, "area"),
+        ("/api/v1/referrals/", {"agency": "a\x00"}, "agency"),
+        ("/api/v1/areas/", {"parent": "\x00", "q": "x"}, "parent"),
+        ("/api/v1/offices/", {"county": "\x00"}, "county"),
+    ],
+)
+def test_a_nul_character_in_a_query_is_a_400(client, setup, url, query, field):
+    client.force_login(setup.users["province_manager"])
+    response = client.get(url, query)
+    assert response.status_code == 400, response.content
+    assert error(response)["field"] == field
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/api/v1/areas/%00", "/api/v1/offices/a%00b", "/api/v1/agencies/%00", "/api/v1/demands/%00"],
+)
+def test_a_nul_character_in_a_path_is_a_json_404(client, setup, url):
+    client.force_login(setup.users["province_manager"])
+    response = client.get(url)
+    assert response.status_code == 404
+    assert error(response)["code"] == "not_found"
+
+
+def test_a_nul_character_in_a_body_is_a_400_and_writes_nothing(client, setup):
+    _key, raw = ApiKey.create(name="Partner system")
+    for body in (
+        intake(setup, description="آب\x00 قطع است کوچه ۱۲ سه روز"),
+        intake(setup, area="\x00"),
+    ):
+        response = client.post(
+            "/api/v1/demands/",
+            data=json.dumps(body),
+            content_type="application/json",
+            headers={"X-API-Key": raw},
+        )
+        assert response.status_code == 400
+        assert error(response)["message"] == in_language(UNREADABLE, "fa")
+    assert Demand.objects.count() == 0

@@ -38,6 +38,8 @@ import json
 import pytest
 import schemathesis
 from django.conf import settings as django_settings
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import Client
 from hypothesis import HealthCheck, settings
 from ninja.responses import NinjaJSONEncoder
@@ -131,7 +133,20 @@ schema = _load_schema()
 
 
 @pytest.fixture
-def credentials(data):
+def keep_connection():
+    """The cases call the WSGI handler itself, not Django's test client, so
+    each request would close the database connection at its start and end
+    (PostgreSQL's is inside the test's transaction, and would be lost). Django's
+    test client keeps it the same way, for the length of the test."""
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def credentials(data, keep_connection):
     """Headers and cookies per caller: two staff sessions; the API key is
     added for intake, the one operation it may call."""
     ApiKey.create(name="fuzz", raw_key=API_KEY)

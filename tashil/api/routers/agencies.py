@@ -77,6 +77,6 @@ def list_categories(request):
     ]
 
 
-@router.get("/{code}", response={200: AgencyOut, **READ_ERRORS})
+@router.get("/{slug:code}", response={200: AgencyOut, **READ_ERRORS})
 def get_agency(request, code: str):
     return _out(get_object_or_404(_queryset(request), code=code))

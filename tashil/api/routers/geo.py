@@ -60,7 +60,7 @@ def list_areas(
     return [_out(a) for a in qs]
 
 
-@router.get("/{code}", response={200: AreaDetailOut, **READ_ERRORS})
+@router.get("/{slug:code}", response={200: AreaDetailOut, **READ_ERRORS})
 def get_area(request, code: str):
     area = get_object_or_404(
         Area.objects.visible_to(request.user).select_related("parent"), code=code

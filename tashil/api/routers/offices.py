@@ -63,6 +63,6 @@ def list_offices(request, status: str | None = None, county: str | None = None):
     return [_out(o) for o in qs]
 
 
-@router.get("/{code}", response={200: OfficeOut, **READ_ERRORS})
+@router.get("/{slug:code}", response={200: OfficeOut, **READ_ERRORS})
 def get_office(request, code: str):
     return _out(get_object_or_404(_queryset(request), code=code))
