@@ -341,6 +341,9 @@ ESCALATION_LADDER = [
 NO_STORE_PATHS = [r"^/track(/|$)", r"^/submit/done/"]
 # Where the public site sends residents (tracking links in SMS).
 PUBLIC_BASE_URL = os.environ.get("TASHIL_PUBLIC_BASE_URL", "http://127.0.0.1:8000")
+# Writes through /api/v1/ (POSTs) per API key or signed-in user per minute;
+# beyond it the API answers 429 with Retry-After.
+API_WRITES_PER_CLIENT = (int(os.environ.get("TASHIL_API_WRITES_PER_MINUTE", "60")), 60)
 
 # --- Periodic jobs, enqueued by `manage.py scheduler` (core.scheduler): each
 # runs once per period of `every` seconds, however many schedulers run.

@@ -8,6 +8,7 @@ from ninja.security import django_auth
 
 from . import errors
 from .routers import agencies, demands, geo, offices
+from .throttle import ApiWriteThrottle
 
 api = NinjaAPI(
     title="Tashil API",
@@ -15,6 +16,8 @@ api = NinjaAPI(
     description="REST API of Tashil, the information system of the Local Development Facilitation Offices.",
     urls_namespace="api",
     auth=django_auth,
+    throttle=[ApiWriteThrottle()],
+    parser=errors.JsonObjectParser(),
 )
 errors.register(api)
 api.add_router("/areas", geo.router)

@@ -1,5 +1,6 @@
-from django.urls import path
+from django.urls import path, re_path
 
+from .errors import not_found
 from .main import api
 
 
@@ -14,5 +15,9 @@ def _without_login_redirect(patterns):
     return patterns
 
 
-urlpatterns = [path("", api.urls)]
+urlpatterns = [
+    path("", api.urls),
+    # Last: a URL no operation matches (a referral id that is not a number).
+    re_path(r"", not_found),
+]
 _without_login_redirect(urlpatterns)

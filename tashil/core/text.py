@@ -35,14 +35,26 @@ _LETTERS = {
 # and invisible marks other than ZWNJ.
 _DROP = "\u064b\u064c\u064d\u064e\u064f\u0650\u0651\u0652\u0653\u0654\u0655\u0670\u0640\u200e\u200f\u200b\ufeff"
 
+# Explicit directional formatting (Unicode's bidi algorithm, UAX #9): the
+# embeddings and overrides LRE, RLE, PDF, LRO, RLO (U+202A-U+202E) and the
+# isolates LRI, RLI, FSI, PDI (U+2066-U+2069). They open a scope that runs on
+# into whatever is shown next to the text (a title in a list, a tracking code,
+# an Open311 field), and an override can make text read backwards. Persian
+# with English or digits in it displays right without them, so stored text
+# drops them all rather than balancing them: even a balanced RLO...PDF pair
+# reverses what is inside it. The marks LRM and RLM (U+200E, U+200F) have no
+# scope; `normalize` drops them too, with the other invisible characters.
+BIDI_CONTROLS = "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+_BIDI_TABLE = str.maketrans(dict.fromkeys(BIDI_CONTROLS))
+
 # `normalize` keeps hamza forms (they are correct spelling) and only unifies
 # Arabic ي/ى/ك, digits, and removes diacritics and tatweel.
 _NORMALIZE_TABLE = str.maketrans(
-    {"ي": "ی", "ى": "ی", "ك": "ک", **{c: None for c in _DROP}}
+    {"ي": "ی", "ى": "ی", "ك": "ک", **{c: None for c in _DROP + BIDI_CONTROLS}}
     | dict(zip(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2, strict=True))
 )
 _SEARCH_TABLE = str.maketrans(
-    {**_LETTERS, **{c: None for c in _DROP}, ZWNJ: None}
+    {**_LETTERS, **{c: None for c in _DROP + BIDI_CONTROLS}, ZWNJ: None}
     | dict(zip(PERSIAN_DIGITS + ARABIC_DIGITS, "0123456789" * 2, strict=True))
 )
 _SPACES = re.compile(r"\s+")
@@ -60,9 +72,19 @@ def to_persian_digits(value) -> str:
     return str(value).translate(_TO_PERSIAN_DIGITS)
 
 
+def strip_bidi_controls(value: str | None) -> str:
+    """The text without direction embeddings, overrides or isolates: for
+    stored text that keeps its line breaks and so does not go through
+    `normalize` (notes, addresses, descriptions of areas and zones)."""
+    if not value:
+        return ""
+    return str(value).translate(_BIDI_TABLE)
+
+
 def normalize(value: str | None) -> str:
-    """Clean user text for storage: unify letters and digits, drop diacritics
-    and tatweel, tidy ZWNJ and whitespace. Keeps the text readable."""
+    """Clean user text for storage: unify letters and digits, drop diacritics,
+    tatweel and direction controls, tidy ZWNJ and whitespace. Keeps the text
+    readable."""
     if not value:
         return ""
     text = unicodedata.normalize("NFC", str(value)).translate(_NORMALIZE_TABLE)

@@ -43,6 +43,11 @@ PUBLIC_SIMILAR_PER_IP = (120, 10 * 60)
 # Feedback posts from one address.
 PUBLIC_FEEDBACK_PER_IP = (10, 10 * 60)
 
+# Writes through /api/v1/ per API key or signed-in user (tashil.api.throttle).
+# A partner system that sends more than one demand a second is flooding, not
+# syncing; settings take TASHIL_API_WRITES_PER_MINUTE.
+API_WRITES_PER_CLIENT = (60, 60)
+
 KEY_PREFIX = "tashil:rl"
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
 from tashil.core.errors import ConflictError
-from tashil.core.text import normalize
+from tashil.core.text import normalize, strip_bidi_controls
 
 from . import lookup
 from .models import Area, HazardZone
@@ -121,7 +121,9 @@ def area_update(*, area: Area, acting_user, expected_version: str | None = None,
                 _set_geometry(current, value)
             elif name in _TEXT_FIELDS:
                 setattr(
-                    current, name, normalize(value) if name != "note" else (value or "").strip()
+                    current,
+                    name,
+                    normalize(value) if name != "note" else strip_bidi_controls(value).strip(),
                 )
             else:
                 setattr(current, name, value)
@@ -177,7 +179,7 @@ def hazard_zone_create(
         hazard_type=hazard_type,
         risk_level=risk_level,
         households_estimate=households_estimate,
-        description=(description or "").strip(),
+        description=strip_bidi_controls(description).strip(),
     )
     geometry = _clean_boundary(boundary)
     if geometry is None:
@@ -224,7 +226,9 @@ def hazard_zone_update(
                 setattr(
                     current,
                     name,
-                    normalize(value) if name != "description" else (value or "").strip(),
+                    normalize(value)
+                    if name != "description"
+                    else strip_bidi_controls(value).strip(),
                 )
             elif name == "code":
                 current.code = (value or "").strip()

@@ -21,7 +21,7 @@ from tashil.accounts.models import Role, RoleMembership, User
 from tashil.accounts.scopes import forget_scope, scope_of
 from tashil.core import audit
 from tashil.core.services import save_versioned
-from tashil.core.text import normalize, to_ascii_digits
+from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.validators import normalize_mobile
 from tashil.geo.models import Area
 from tashil.geo.services import fingerprint
@@ -221,7 +221,7 @@ def _clean_text(name: str, value):
     if name in ("code",):
         return str(value).strip().lower()
     if name in ("note", "address"):
-        return str(value).strip()
+        return strip_bidi_controls(value).strip()
     return normalize(value)
 
 

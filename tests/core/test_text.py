@@ -1,7 +1,15 @@
 import pytest
 from django.utils import translation
 
-from tashil.core.text import normalize, search_key, search_terms, to_ascii_digits, to_persian_digits
+from tashil.core.text import (
+    BIDI_CONTROLS,
+    normalize,
+    search_key,
+    search_terms,
+    strip_bidi_controls,
+    to_ascii_digits,
+    to_persian_digits,
+)
 
 ZWNJ = "\u200c"
 
@@ -100,3 +108,27 @@ def test_fa_digits_filter_changes_text_and_leaves_markup_alone():
     with translation.override("en"):
         assert fa_digits("4000") == "4000" and fa_digits(rules) == rules
         assert isinstance(fa_digits(lazy(lambda: rules, str)()), SafeData)
+
+
+RLO, PDF, RLI, PDI = "\u202e", "\u202c", "\u2067", "\u2069"
+
+
+@pytest.mark.parametrize("control", list(BIDI_CONTROLS))
+def test_normalize_drops_every_direction_embedding_override_and_isolate(control):
+    assert normalize(f"کوچه{control} ۱۲") == "کوچه 12"
+
+
+def test_normalize_drops_a_balanced_override_too():
+    # A balanced pair still shows "gpj.exe" as "exe.jpg".
+    assert normalize(f"photo{RLO}gpj{PDF}.exe") == "photogpj.exe"
+    assert normalize(f"{RLI}مریم{PDI} احمدی") == "مریم احمدی"
+
+
+def test_strip_bidi_controls_keeps_line_breaks_and_everything_else():
+    text = f"خط اول{RLO}\nLine two \u200c ۱۲"
+    assert strip_bidi_controls(text) == "خط اول\nLine two \u200c ۱۲"
+    assert strip_bidi_controls(None) == ""
+
+
+def test_search_key_ignores_direction_controls():
+    assert search_key(f"کوی{RLO} علوی") == search_key("کوی علوی")

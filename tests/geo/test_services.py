@@ -190,3 +190,26 @@ def test_hazard_zone_conflict(network):
             zone=second, acting_user=pm, expected_version=v2, households_estimate=20
         )
     assert HazardZone.objects.get(pk=zone.pk).households_estimate == 10
+
+
+def test_names_notes_and_descriptions_are_stored_without_direction_controls(network):
+    admin = network.users["national_admin"]
+    services.area_update(
+        area=network.hood,
+        acting_user=admin,
+        name_fa="کوی\u202e علوی",
+        note="خط اول\u2066\nخط دوم",
+    )
+    network.hood.refresh_from_db()
+    assert network.hood.name_fa == "کوی علوی"
+    # Notes keep their line breaks, only the control goes.
+    assert network.hood.note == "خط اول\nخط دوم"
+    zone = services.hazard_zone_create(
+        acting_user=admin,
+        **(
+            _zone_kwargs(network.hood)
+            | {"name_fa": "\u202eحاشیه رودخانه", "description": "شرح\u202b\nدوم\u202c"}
+        ),
+    )
+    zone.refresh_from_db()
+    assert (zone.name_fa, zone.description) == ("حاشیه رودخانه", "شرح\nدوم")

@@ -573,3 +573,18 @@ def test_office_manager_is_not_a_province_manager(network):
         services.staff_add(
             office=network.other_office, acting_user=acting, role=Role.FACILITATOR, user=newcomer
         )
+
+
+def test_office_names_and_notes_are_stored_without_direction_controls(network):
+    office = network.office
+    services.office_update(
+        office=office,
+        acting_user=network.users["province_manager"],
+        expected_version=office.version,
+        name_fa="دفتر\u202e تازه",
+        note="یادداشت\u2067\nخط دوم\u2069",
+        address="خیابان\u202d ۱۲",
+    )
+    office.refresh_from_db()
+    assert (office.name_fa, office.note) == ("دفتر تازه", "یادداشت\nخط دوم")
+    assert office.address == "خیابان ۱۲"

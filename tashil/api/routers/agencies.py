@@ -2,6 +2,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from tashil.agencies.models import Agency, DemandCategory
+from tashil.api.errors import READ_ERRORS
 
 router = Router(tags=["agencies"])
 
@@ -49,12 +50,18 @@ def _out(agency: Agency) -> dict:
     }
 
 
-@router.get("/", response=list[AgencyOut], summary="Agencies the user may see")
+@router.get(
+    "/", response={200: list[AgencyOut], **READ_ERRORS}, summary="Agencies the user may see"
+)
 def list_agencies(request):
     return [_out(a) for a in _queryset(request)]
 
 
-@router.get("/categories", response=list[CategoryOut], summary="Demand categories (a tree)")
+@router.get(
+    "/categories",
+    response={200: list[CategoryOut], **READ_ERRORS},
+    summary="Demand categories (a tree)",
+)
 def list_categories(request):
     qs = DemandCategory.objects.select_related("parent")
     return [
@@ -70,6 +77,6 @@ def list_categories(request):
     ]
 
 
-@router.get("/{code}", response=AgencyOut)
+@router.get("/{slug:code}", response={200: AgencyOut, **READ_ERRORS})
 def get_agency(request, code: str):
     return _out(get_object_or_404(_queryset(request), code=code))

@@ -13,14 +13,16 @@ from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.security import APIKeyHeader, django_auth
 
 from tashil.accounts.models import ApiKey
 from tashil.agencies.models import Agency, DemandCategory
+from tashil.api.errors import READ_ERRORS, WRITE_ERRORS
 from tashil.core.errors import ConflictError
 from tashil.core.jalali import parse_date
+from tashil.core.templatetags.tashil import num
 from tashil.demands import messages, permissions, ratelimit, selectors, services
 from tashil.demands.models import (
     CLOSED_STATUSES,
@@ -39,6 +41,14 @@ from tashil.geo.models import Area
 router = Router(tags=["demands"])
 
 MAX_PAGE_SIZE = 200
+# Deep enough for any list a person or a sync job pages through; beyond it an
+# offset is an absurd query (and past 2**63 an overflow in the database).
+MAX_PAGE = 10_000
+# The largest primary key the database can hold (a signed 64-bit integer).
+MAX_ID = 2**63 - 1
+
+PAGE = Query(1, ge=1, le=MAX_PAGE, description=f"From 1 to {MAX_PAGE}.")
+PAGE_SIZE = Query(50, ge=1, le=MAX_PAGE_SIZE, description=f"From 1 to {MAX_PAGE_SIZE}.")
 
 
 class ApiKeyAuth(APIKeyHeader):
@@ -298,8 +308,12 @@ class ReferralDetail(ReferralOut):
 
 
 def _page(queryset, page: int, page_size: int):
-    if page < 1:
-        raise ValidationError({"page": _("Pages are numbered from 1.")})
+    # The query parameters are bounded in the schema (PAGE, PAGE_SIZE); this
+    # keeps any other caller inside the same bounds.
+    if not 1 <= page <= MAX_PAGE:
+        raise ValidationError(
+            {"page": _("Pages are numbered from 1 to %(max)s.") % {"max": num(MAX_PAGE)}}
+        )
     size = max(1, min(page_size, MAX_PAGE_SIZE))
     offset = (page - 1) * size
     return queryset.count(), size, list(queryset[offset : offset + size])
@@ -369,6 +383,8 @@ def _demand(request, code: str) -> Demand:
 
 
 def _referral(request, pk: int) -> Referral:
+    if not 1 <= pk <= MAX_ID:
+        raise Http404
     referral = selectors.referral_detail_queryset(request.user).filter(pk=pk).first()
     if referral is None:
         raise Http404
@@ -497,7 +513,9 @@ def _by_code(queryset, code: str | None, field: str, message):
 # --- demands ---------------------------------------------------------------------------------
 
 
-@router.get("/demands/", response=DemandPage, summary="Demands the user may work on")
+@router.get(
+    "/demands/", response={200: DemandPage, **READ_ERRORS}, summary="Demands the user may work on"
+)
 def list_demands(
     request,
     q: str = "",
@@ -510,8 +528,8 @@ def list_demands(
     submitted_from: str | None = None,
     submitted_to: str | None = None,
     sort: SortChoice = "newest",
-    page: int = 1,
-    page_size: int = 50,
+    page: int = PAGE,
+    page_size: int = PAGE_SIZE,
 ):
     """Filters combine; `q` finds every word in the normalised text (Arabic or
     Persian letters, any digits, with or without ZWNJ) or a tracking code.
@@ -554,7 +572,9 @@ def list_demands(
 
 
 @router.get(
-    "/demands/{code}", response=DemandDetail, summary="One demand with its referrals and timeline"
+    "/demands/{code}",
+    response={200: DemandDetail, **READ_ERRORS},
+    summary="One demand with its referrals and timeline",
 )
 def get_demand(request, code: str):
     return _detail(request, _demand(request, code))
@@ -562,7 +582,7 @@ def get_demand(request, code: str):
 
 @router.post(
     "/demands/",
-    response={201: DemandCreated, 200: DemandCreated},
+    response={201: DemandCreated, 200: DemandCreated, **WRITE_ERRORS},
     auth=[ApiKeyAuth(), django_auth],
     summary="Record a demand (staff, or a machine client with X-API-Key)",
 )
@@ -610,7 +630,7 @@ def create_demand(request, payload: DemandIn):
     return Status(201 if submission.created else 200, body)
 
 
-@router.post("/demands/{code}/accept", response=DemandDetail)
+@router.post("/demands/{code}/accept", response={200: DemandDetail, **WRITE_ERRORS})
 def accept_demand(request, code: str, payload: VersionIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
@@ -620,7 +640,7 @@ def accept_demand(request, code: str, payload: VersionIn):
     return _detail(request, demand)
 
 
-@router.post("/demands/{code}/request-info", response=DemandDetail)
+@router.post("/demands/{code}/request-info", response={200: DemandDetail, **WRITE_ERRORS})
 def request_info(request, code: str, payload: RequestInfoIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
@@ -633,7 +653,7 @@ def request_info(request, code: str, payload: RequestInfoIn):
     return _detail(request, demand)
 
 
-@router.post("/demands/{code}/reject", response=DemandDetail)
+@router.post("/demands/{code}/reject", response={200: DemandDetail, **WRITE_ERRORS})
 def reject_demand(request, code: str, payload: RejectIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
@@ -647,7 +667,9 @@ def reject_demand(request, code: str, payload: RejectIn):
 
 
 @router.post(
-    "/demands/{code}/merge", response=DemandDetail, summary="Merge a duplicate into an open demand"
+    "/demands/{code}/merge",
+    response={200: DemandDetail, **WRITE_ERRORS},
+    summary="Merge a duplicate into an open demand",
 )
 def merge_demand(request, code: str, payload: MergeIn):
     demand = _demand(request, code)
@@ -667,7 +689,11 @@ def merge_demand(request, code: str, payload: MergeIn):
     return _detail(request, demand)
 
 
-@router.post("/demands/{code}/refer", response=DemandDetail, summary="Refer to an agency")
+@router.post(
+    "/demands/{code}/refer",
+    response={200: DemandDetail, **WRITE_ERRORS},
+    summary="Refer to an agency",
+)
 def refer_demand(request, code: str, payload: ReferIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
@@ -691,7 +717,7 @@ def refer_demand(request, code: str, payload: ReferIn):
 
 @router.post(
     "/demands/{code}/close",
-    response=DemandDetail,
+    response={200: DemandDetail, **WRITE_ERRORS},
     summary="Close as resolved, partly resolved or not feasible",
 )
 def close_demand(request, code: str, payload: CloseIn):
@@ -772,7 +798,7 @@ def _referral_detail(request, referral: Referral) -> dict:
 
 @router.get(
     "/referrals/",
-    response=ReferralPage,
+    response={200: ReferralPage, **READ_ERRORS},
     tags=["referrals"],
     summary="Referrals the user may see (a liaison: their agency's)",
 )
@@ -782,8 +808,8 @@ def list_referrals(
     sla_state: SlaFilter | None = None,
     agency: str | None = None,
     sort: Literal[tuple(selectors.REFERRAL_SORTS)] = "due",
-    page: int = 1,
-    page_size: int = 50,
+    page: int = PAGE,
+    page_size: int = PAGE_SIZE,
 ):
     qs = selectors.referral_list(
         user=request.user, status=status or "", sla=sla_state or "", sort=sort
@@ -805,14 +831,18 @@ def list_referrals(
     }
 
 
-@router.get("/referrals/{int:referral_id}", response=ReferralDetail, tags=["referrals"])
+@router.get(
+    "/referrals/{int:referral_id}",
+    response={200: ReferralDetail, **READ_ERRORS},
+    tags=["referrals"],
+)
 def get_referral(request, referral_id: int):
     return _referral_detail(request, _referral(request, referral_id))
 
 
 @router.post(
     "/referrals/{int:referral_id}/move",
-    response=ReferralDetail,
+    response={200: ReferralDetail, **WRITE_ERRORS},
     tags=["referrals"],
     summary="Acknowledge, answer, reject, mark done (agency) or reopen/confirm (office)",
 )
@@ -832,7 +862,7 @@ def move_referral(request, referral_id: int, payload: ReferralMoveIn):
 
 @router.post(
     "/referrals/{int:referral_id}/follow-ups",
-    response={201: FollowUpOut},
+    response={201: FollowUpOut, **WRITE_ERRORS},
     tags=["referrals"],
     summary="Log the office's follow-up of a referral",
 )

@@ -1,6 +1,7 @@
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from tashil.api.errors import READ_ERRORS
 from tashil.core.text import search_terms
 from tashil.geo.models import Area
 
@@ -39,7 +40,7 @@ def _out(area: Area) -> dict:
     }
 
 
-@router.get("/", response=list[AreaOut], summary="Areas the user may see")
+@router.get("/", response={200: list[AreaOut], **READ_ERRORS}, summary="Areas the user may see")
 def list_areas(
     request,
     level: str | None = None,
@@ -59,7 +60,7 @@ def list_areas(
     return [_out(a) for a in qs]
 
 
-@router.get("/{code}", response=AreaDetailOut)
+@router.get("/{slug:code}", response={200: AreaDetailOut, **READ_ERRORS})
 def get_area(request, code: str):
     area = get_object_or_404(
         Area.objects.visible_to(request.user).select_related("parent"), code=code

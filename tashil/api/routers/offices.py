@@ -3,6 +3,7 @@ import datetime as dt
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
+from tashil.api.errors import READ_ERRORS
 from tashil.offices.models import Office
 
 router = Router(tags=["offices"])
@@ -52,7 +53,7 @@ def _queryset(request):
     )
 
 
-@router.get("/", response=list[OfficeOut], summary="Offices the user may see")
+@router.get("/", response={200: list[OfficeOut], **READ_ERRORS}, summary="Offices the user may see")
 def list_offices(request, status: str | None = None, county: str | None = None):
     qs = _queryset(request)
     if status:
@@ -62,6 +63,6 @@ def list_offices(request, status: str | None = None, county: str | None = None):
     return [_out(o) for o in qs]
 
 
-@router.get("/{code}", response=OfficeOut)
+@router.get("/{slug:code}", response={200: OfficeOut, **READ_ERRORS})
 def get_office(request, code: str):
     return _out(get_object_or_404(_queryset(request), code=code))
