@@ -18,18 +18,10 @@ from tests.factories import (
     UserFactory,
     grant,
 )
+from tests.roles import ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 STAFF = set(ROLES) - {"no_role"}
 MANAGERS = {"national_admin", "province_manager"}
 

@@ -2,15 +2,7 @@
 
 import pytest
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
+from tests.roles import ROLES
 
 
 @pytest.mark.django_db

@@ -20,17 +20,8 @@ from tashil.demands.models import (
     ReferralStatus,
 )
 from tests.factories import DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 OFFICE_SIDE = {"national_admin", "province_manager", "office_manager", "facilitator"}
 DESCRIPTION = "آب آشامیدنی کوچه ۱۲ سه روز است قطع است"
 
@@ -114,7 +105,7 @@ LIST_VISIBILITY = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_demand_list_is_scoped_per_role(client, setup, make, role):
     own, other = make(), make(hood=setup.other_hood)
     response = as_role(client, setup, role).get("/api/v1/demands/")
@@ -129,7 +120,7 @@ def test_demand_list_is_scoped_per_role(client, setup, make, role):
     assert (other.code in codes) is sees_other
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_demand_detail_per_role_and_contact_only_for_the_office_side(client, setup, make, role):
     demand = make()
     response = as_role(client, setup, role).get(f"/api/v1/demands/{demand.display_code.lower()}")
@@ -231,7 +222,7 @@ def intake(setup, **overrides):
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_staff_intake_per_role_and_denied_writes_nothing(client, setup, role):
     before = snapshot()
     response = post(as_role(client, setup, role), "/api/v1/demands/", intake(setup))
@@ -344,7 +335,7 @@ DEMAND_ACTIONS = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize("action", DEMAND_ACTIONS)
 def test_demand_actions_per_role(client, setup, make, action, role):
     prepare, payload, expected = DEMAND_ACTIONS[action]
@@ -406,7 +397,7 @@ REFERRAL_VISIBILITY = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_referral_list_and_detail_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     other = services.demand_refer(
@@ -476,7 +467,7 @@ FOLLOW_UP = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_referral_move_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     before = snapshot()
@@ -494,7 +485,7 @@ def test_referral_move_per_role(client, setup, make, role):
         assert snapshot() == before
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_follow_up_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     before = snapshot()

@@ -21,19 +21,10 @@ from tashil.demands.models import (
 )
 from tashil.notifications.models import Notification
 from tests.factories import DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 STAFF = {"national_admin", "province_manager", "office_manager", "facilitator"}
 PORTAL = STAFF | {"agency_liaison"}
 NATIONAL = {"national_admin"}
@@ -161,7 +152,7 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(("page", "url", "allowed", "hidden"), PAGES, ids=[p[0] for p in PAGES])
 def test_pages(client, world, role, page, url, allowed, hidden):
     before = state()
@@ -336,7 +327,7 @@ ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(
     ("action", "call", "allowed", "hidden", "ok"), ACTIONS, ids=[a[0] for a in ACTIONS]
 )
@@ -366,7 +357,7 @@ def test_export_download_is_only_for_the_owner(
         client.post(reverse("demands:export"), {"format": "xlsx"})
     job = ExportJob.objects.get(owner=world.n.users["facilitator"])
     url = reverse("demands:export_download", kwargs={"pk": job.pk})
-    for role in ROLES:
+    for role in ROLES_AND_ANONYMOUS:
         client.logout()
         response = as_role(client, world, role).get(url)
         want = {"facilitator": 200, "anonymous": 302}.get(role, 404 if role in STAFF else 403)

@@ -11,6 +11,7 @@ from tashil.demands import board
 from tashil.demands.models import Demand, DemandStatus
 from tashil.demands.services import demand_submit
 from tests.factories import AreaFactory, DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
 
 @pytest.fixture(autouse=True)
@@ -143,19 +144,7 @@ def test_board_queries_do_not_grow_with_rows(client, demand_setup, django_assert
     assert all(h.name_fa in html for h in hoods) and all(c.name_fa in html for c in categories[:5])
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        "national_admin",
-        "province_manager",
-        "office_manager",
-        "facilitator",
-        "agency_liaison",
-        "analyst",
-        "no_role",
-        "anonymous",
-    ],
-)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_every_role_sees_the_same_board(client, populated, role):
     if role != "anonymous":
         client.force_login(populated.users[role])

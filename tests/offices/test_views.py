@@ -17,16 +17,8 @@ from tests.factories import (
     grant,
 )
 from tests.geo.helpers import nothing_changes
+from tests.roles import ROLES
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 MANAGERS = {"national_admin", "province_manager"}
 STAFF_MANAGERS = MANAGERS | {"office_manager"}
 SEES_OFFICE = set(ROLES) - {"no_role"}

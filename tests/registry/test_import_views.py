@@ -13,22 +13,13 @@ from tashil.core.models import AuditLog
 from tashil.registry.importer import services
 from tashil.registry.models import ColumnMapping, Household, ImportBatch, ImportChunk, Person
 from tests.factories import Role, user_with_role
+from tests.roles import ROLES as ALL_ROLES
 
 from .test_import_fixtures import english, family, imp, person, upload_file  # noqa: F401 - fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "other_office",
-    "anonymous",
-]
+ROLES = [*ALL_ROLES, "other_office", "anonymous"]
 IMPORTERS = {"national_admin", "province_manager", "office_manager", "facilitator"}
 
 
