@@ -152,6 +152,15 @@ PAGES = [
 ]
 
 
+@pytest.mark.authorization_matrix(
+    "demands:attachment",
+    "demands:create",
+    "demands:detail",
+    "demands:export_job",
+    "demands:list",
+    "demands:referral",
+    "demands:referrals",
+)
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(("page", "url", "allowed", "hidden"), PAGES, ids=[p[0] for p in PAGES])
 def test_pages(client, world, role, page, url, allowed, hidden):
@@ -327,6 +336,19 @@ ACTIONS = [
 ]
 
 
+@pytest.mark.authorization_matrix(
+    "demands:accept",
+    "demands:close",
+    "demands:create",
+    "demands:export",
+    "demands:follow_up",
+    "demands:merge",
+    "demands:office_referral_move",
+    "demands:refer",
+    "demands:referral_move",
+    "demands:reject",
+    "demands:request_info",
+)
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(
     ("action", "call", "allowed", "hidden", "ok"), ACTIONS, ids=[a[0] for a in ACTIONS]
@@ -346,6 +368,7 @@ def test_actions(client, world, role, action, call, allowed, hidden, ok):
         assert state() == before
 
 
+@pytest.mark.authorization_matrix("demands:export_download")
 def test_export_download_is_only_for_the_owner(
     client, world, django_capture_on_commit_callbacks, monkeypatch
 ):

@@ -112,6 +112,7 @@ def test_page_shows_counts_in_persian_and_no_personal_data(client, populated):
     assert cells == [{"lat": 31.3525, "lng": 48.6525, "count": 4, "open": 4}]
 
 
+@pytest.mark.query_count("public:board")
 def test_aggregates_are_cached_for_a_minute(client, populated, django_assert_num_queries):
     client.get("/board")
     make(populated)
@@ -123,6 +124,7 @@ def test_aggregates_are_cached_for_a_minute(client, populated, django_assert_num
     assert board.CACHE_SECONDS == 60
 
 
+@pytest.mark.query_count("public:board")
 def test_board_queries_do_not_grow_with_rows(client, demand_setup, django_assert_max_num_queries):
     n = demand_setup
     hoods = [AreaFactory(level="neighbourhood", parent=n.city) for _ in range(6)]
@@ -144,6 +146,7 @@ def test_board_queries_do_not_grow_with_rows(client, demand_setup, django_assert
     assert all(h.name_fa in html for h in hoods) and all(c.name_fa in html for c in categories[:5])
 
 
+@pytest.mark.authorization_matrix("public:board")
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_every_role_sees_the_same_board(client, populated, role):
     if role != "anonymous":

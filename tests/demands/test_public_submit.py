@@ -609,6 +609,9 @@ def user_for(n, role):
     return n.users[role]
 
 
+@pytest.mark.authorization_matrix(
+    "public:board", "public:neighbourhoods", "public:submit", "public:track_lookup"
+)
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_public_pages_are_open_to_every_role(client, public, role):
     user = user_for(public, role)
@@ -623,6 +626,14 @@ def test_public_pages_are_open_to_every_role(client, public, role):
     assert demand.channel == "public_web" and demand.created_by is None
 
 
+@pytest.mark.authorization_matrix(
+    "public:board",
+    "public:feedback",
+    "public:similar",
+    "public:submit",
+    "public:support",
+    "public:track",
+)
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_public_pages_write_nothing_on_get(client, public, role):
     user = user_for(public, role)
@@ -643,6 +654,7 @@ def test_public_pages_write_nothing_on_get(client, public, role):
 # --- query counts ------------------------------------------------------------------------------
 
 
+@pytest.mark.query_count("public:submit")
 def test_form_queries_do_not_grow_with_choices(client, public, django_assert_max_num_queries):
     n = public
     for i in range(15):
@@ -654,6 +666,7 @@ def test_form_queries_do_not_grow_with_choices(client, public, django_assert_max
     assert response.content.decode().count("extra-hood-") == 15
 
 
+@pytest.mark.query_count("public:similar")
 def test_suggestion_queries_do_not_grow_with_candidates(
     client, public, django_assert_max_num_queries
 ):

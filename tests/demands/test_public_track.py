@@ -243,6 +243,7 @@ def test_merged_demand_points_to_the_one_followed_up(client, demand_setup, submi
     assert re.search(r'data-testid="supporters">۲<', kept_html)
 
 
+@pytest.mark.authorization_matrix("public:track")
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_every_role_gets_the_same_public_page(client, lived, role):
     if role != "anonymous":
@@ -253,6 +254,7 @@ def test_every_role_gets_the_same_public_page(client, lived, role):
         assert secret not in html
 
 
+@pytest.mark.authorization_matrix("public:feedback")
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_feedback_on_an_open_demand_changes_nothing(client, demand_setup, submit, role):
     n = demand_setup
@@ -267,6 +269,7 @@ def test_feedback_on_an_open_demand_changes_nothing(client, demand_setup, submit
     assert not Feedback.objects.exists()
 
 
+@pytest.mark.query_count("public:track")
 def test_track_queries_do_not_grow_with_the_timeline(client, lived, django_assert_max_num_queries):
     demand = lived.demand
     DemandEvent.objects.bulk_create(

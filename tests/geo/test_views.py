@@ -20,6 +20,7 @@ def _expect(role, allowed, *, visible=True):
     return 200 if role in allowed else 403
 
 
+@pytest.mark.authorization_matrix("geo:list")
 @pytest.mark.parametrize("role", ROLES)
 def test_list_by_role(client, network, role):
     client.force_login(network.users[role])
@@ -32,6 +33,7 @@ def test_list_by_role(client, network, role):
             assert network.other_hood.name not in content
 
 
+@pytest.mark.authorization_matrix("geo:detail")
 @pytest.mark.parametrize("role", ROLES)
 def test_detail_by_role(client, network, role):
     client.force_login(network.users[role])
@@ -41,6 +43,7 @@ def test_detail_by_role(client, network, role):
     assert other.status_code == (200 if role == "national_admin" else 404)
 
 
+@pytest.mark.authorization_matrix("geo:edit")
 @pytest.mark.parametrize("role", ROLES)
 def test_edit_page_by_role(client, network, role):
     client.force_login(network.users[role])
@@ -50,6 +53,7 @@ def test_edit_page_by_role(client, network, role):
     assert other.status_code == (200 if role == "national_admin" else 404)
 
 
+@pytest.mark.authorization_matrix("geo:hazard_create", "geo:hazard_edit")
 @pytest.mark.parametrize("role", ROLES)
 def test_hazard_pages_by_role(client, network, role):
     zone = HazardZoneFactory(area=network.hood)
@@ -63,6 +67,7 @@ def test_hazard_pages_by_role(client, network, role):
     )
 
 
+@pytest.mark.authorization_matrix("geo:geojson")
 @pytest.mark.parametrize("role", ROLES)
 def test_geojson_by_role(client, network, role):
     client.force_login(network.users[role])
@@ -232,6 +237,7 @@ def _grow(network, count=8):
         office.areas.add(hood)
 
 
+@pytest.mark.query_count("geo:geojson")
 def test_geojson_query_count_and_shape(client, network, django_assert_max_num_queries):
     _grow(network)
     client.force_login(network.users["province_manager"])
@@ -259,6 +265,7 @@ def test_geojson_within_an_area_and_without_hazards(client, network):
     assert client.get(reverse("geo:geojson"), {"area": network.other_hood.code}).status_code == 404
 
 
+@pytest.mark.query_count("geo:list")
 def test_list_query_count(client, network, django_assert_max_num_queries):
     _grow(network)
     client.force_login(network.users["province_manager"])
@@ -269,6 +276,7 @@ def test_list_query_count(client, network, django_assert_max_num_queries):
         client.get(reverse("geo:list"), {"q": "area"})
 
 
+@pytest.mark.query_count("geo:detail")
 def test_detail_query_count(client, network, django_assert_max_num_queries):
     _grow(network)
     client.force_login(network.users["province_manager"])

@@ -72,6 +72,7 @@ def rows_of(response):
     ]
 
 
+@pytest.mark.authorization_matrix("registry:household_export")
 @pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_export_by_role(client, world, role):
     if role != "anonymous":
@@ -178,6 +179,7 @@ def test_a_large_export_runs_as_a_job(
     assert client.get(reverse("registry:export_job", args=[job.pk])).status_code == 404
 
 
+@pytest.mark.query_count("registry:household_export")
 def test_export_query_count_does_not_grow(client, world, django_assert_max_num_queries):
     world.run(family(40, start=50), name="more.csv")
     client.force_login(world.user)
