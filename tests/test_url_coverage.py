@@ -21,7 +21,10 @@ A URL without a `name` is named by its route (for example "healthz").
 When a new URL is added: add its name to the marker of the matrix test that
 now requests it (the matrix's new row), and, for a list, to the marker of its
 query-count test. A URL that needs no row gets an entry in EXEMPT_FROM_MATRIX
-or NOT_A_LIST below, with the reason.
+or NOT_A_LIST below, with the reason. NO_MATRIX_YET and NO_QUERY_COUNT_YET
+list the URLs that were found uncovered when this test was written: a debt
+that only shrinks (a URL that gets covered must leave them), never a place
+for a new URL.
 
 While a marked test runs, conftest.py records the URLs it requests; when every
 case of that test has run in one process, a name that was declared but never
