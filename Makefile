@@ -51,8 +51,13 @@ run: setup
 	trap 'kill $$worker $$scheduler 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
+# The suite runs in parallel (pytest-xdist), one worker per CPU; each test file
+# stays on one worker, so module- and class-scoped fixtures are built once.
+# `make test PYTEST_WORKERS=0` runs it in this one process instead.
+PYTEST_WORKERS ?= auto
+
 test: setup
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 bench: setup $(VENV)/.synced-bench
 	@for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

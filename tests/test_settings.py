@@ -25,7 +25,9 @@ def _manage(*args, **env):
         env=full_env,
         capture_output=True,
         text=True,
-        timeout=120,
+        # Only a guard against a hang: a busy machine (parallel workers) can take
+        # minutes to run all migrations in a subprocess.
+        timeout=600,
     )
 
 

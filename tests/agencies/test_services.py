@@ -8,18 +8,10 @@ from tashil.core.models import AuditLog
 from tashil.geo.models import Area
 from tests.agencies.conftest import serving_agency
 from tests.factories import RoutingRuleFactory, area_chain
+from tests.roles import ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 MANAGERS = {"national_admin", "province_manager"}
 
 

@@ -18,18 +18,10 @@ from tests.factories import (
     UserFactory,
     grant,
 )
+from tests.roles import ROLES
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 STAFF = set(ROLES) - {"no_role"}
 MANAGERS = {"national_admin", "province_manager"}
 
@@ -113,6 +105,16 @@ PAGES = [
 ]
 
 
+@pytest.mark.authorization_matrix(
+    "agencies:categories",
+    "agencies:category_create",
+    "agencies:category_edit",
+    "agencies:create",
+    "agencies:detail",
+    "agencies:edit",
+    "agencies:list",
+    "agencies:routing",
+)
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("page", "url", "allowed", "hidden"), PAGES, ids=[p[0] for p in PAGES])
 def test_page_status_for_every_role(
@@ -157,6 +159,7 @@ def test_liaison_sees_own_agency_and_not_the_other(as_role, network):
 # --- actions × roles (POST) -----------------------------------------------------------------
 
 
+@pytest.mark.authorization_matrix("agencies:routing_set")
 @pytest.mark.parametrize("role", ROLES)
 def test_routing_set_by_role(as_role, network, tree, db_state, role):
     before = db_state()
@@ -176,6 +179,7 @@ def test_routing_set_by_role(as_role, network, tree, db_state, role):
         assert db_state() == before
 
 
+@pytest.mark.authorization_matrix("agencies:routing_delete")
 @pytest.mark.parametrize("role", ROLES)
 def test_routing_delete_by_role(as_role, network, rules, db_state, role):
     own, other = rules
@@ -197,6 +201,7 @@ def test_routing_delete_by_role(as_role, network, rules, db_state, role):
         assert db_state() == before
 
 
+@pytest.mark.authorization_matrix("agencies:create")
 @pytest.mark.parametrize("role", ROLES)
 def test_agency_create_post_by_role(as_role, network, db_state, role):
     before = db_state()
@@ -218,6 +223,7 @@ def test_agency_create_post_by_role(as_role, network, db_state, role):
         assert db_state() == before
 
 
+@pytest.mark.authorization_matrix("agencies:category_create")
 @pytest.mark.parametrize("role", ROLES)
 def test_category_create_post_by_role(as_role, network, tree, db_state, role):
     before = db_state()
@@ -239,6 +245,7 @@ def test_category_create_post_by_role(as_role, network, tree, db_state, role):
         assert db_state() == before
 
 
+@pytest.mark.authorization_matrix("agencies:edit")
 @pytest.mark.parametrize("role", ROLES)
 def test_agency_edit_post_by_role(as_role, network, db_state, role):
     before = db_state()
@@ -576,6 +583,8 @@ def _add_rules(network, count):
         )
 
 
+@pytest.mark.query_count("agencies:list")
+@pytest.mark.authorization_matrix("agencies:list")
 @pytest.mark.parametrize(
     "role", ["national_admin", "province_manager", "agency_liaison", "facilitator"]
 )
@@ -598,6 +607,7 @@ def test_list_page_queries_do_not_grow_with_rows(
         assert response.content.decode().count("اداره شماره") >= 27
 
 
+@pytest.mark.query_count("agencies:detail")
 def test_detail_page_queries_do_not_grow_with_rows(as_role, network, django_assert_max_num_queries):
     client = as_role("province_manager")
     url = reverse("agencies:detail", kwargs={"code": network.agency.code})
@@ -620,6 +630,7 @@ def test_detail_page_queries_do_not_grow_with_rows(as_role, network, django_asse
     assert many == few
 
 
+@pytest.mark.query_count("agencies:categories")
 def test_categories_page_queries_do_not_grow_with_rows(
     as_role, network, django_assert_max_num_queries
 ):
@@ -634,6 +645,8 @@ def test_categories_page_queries_do_not_grow_with_rows(
     assert response.content.decode().count('id="cat-') == 40
 
 
+@pytest.mark.query_count("agencies:routing")
+@pytest.mark.authorization_matrix("agencies:routing")
 @pytest.mark.parametrize(
     "role", ["national_admin", "province_manager", "facilitator", "agency_liaison"]
 )

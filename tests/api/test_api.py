@@ -2,15 +2,7 @@
 
 import pytest
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
+from tests.roles import ROLES
 
 
 @pytest.mark.django_db
@@ -48,6 +40,7 @@ OFFICE_VISIBILITY = {
 }
 
 
+@pytest.mark.authorization_matrix("api:get_office", "api:list_offices")
 @pytest.mark.parametrize("role", ROLES)
 def test_offices_are_scoped_per_role(client, network, role):
     client.force_login(network.users[role])
@@ -76,6 +69,7 @@ AGENCY_VISIBILITY = {
 }
 
 
+@pytest.mark.authorization_matrix("api:list_agencies")
 @pytest.mark.parametrize("role", ROLES)
 def test_agencies_are_scoped_per_role(client, network, role):
     client.force_login(network.users[role])
@@ -85,6 +79,7 @@ def test_agencies_are_scoped_per_role(client, network, role):
     assert (network.other_agency.code in codes) is other
 
 
+@pytest.mark.authorization_matrix("api:list_areas")
 @pytest.mark.parametrize("role", ROLES)
 def test_areas_are_scoped_to_the_users_provinces(client, network, role):
     client.force_login(network.users[role])
@@ -107,6 +102,7 @@ def test_area_search_uses_normalised_keys(client, network):
     assert Area.objects.count() > 1
 
 
+@pytest.mark.query_count("api:list_offices")
 def test_office_list_query_count_does_not_grow(client, network, django_assert_max_num_queries):
     from tests.factories import OfficeFactory
 

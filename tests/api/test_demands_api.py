@@ -20,17 +20,8 @@ from tashil.demands.models import (
     ReferralStatus,
 )
 from tests.factories import DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 OFFICE_SIDE = {"national_admin", "province_manager", "office_manager", "facilitator"}
 DESCRIPTION = "آب آشامیدنی کوچه ۱۲ سه روز است قطع است"
 
@@ -114,7 +105,8 @@ LIST_VISIBILITY = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:list_demands")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_demand_list_is_scoped_per_role(client, setup, make, role):
     own, other = make(), make(hood=setup.other_hood)
     response = as_role(client, setup, role).get("/api/v1/demands/")
@@ -129,7 +121,8 @@ def test_demand_list_is_scoped_per_role(client, setup, make, role):
     assert (other.code in codes) is sees_other
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:get_demand")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_demand_detail_per_role_and_contact_only_for_the_office_side(client, setup, make, role):
     demand = make()
     response = as_role(client, setup, role).get(f"/api/v1/demands/{demand.display_code.lower()}")
@@ -192,6 +185,7 @@ def test_filters_search_and_pagination(client, setup, make):
     assert bad.status_code == 400 and bad.json()["field"] == "agency"
 
 
+@pytest.mark.query_count("api:list_demands")
 def test_demand_list_query_count_does_not_grow(client, setup, make, django_assert_max_num_queries):
     client.force_login(setup.users["office_manager"])
     for i in range(30):
@@ -206,6 +200,7 @@ def test_demand_list_query_count_does_not_grow(client, setup, make, django_asser
     assert len(response.json()["items"]) == 30
 
 
+@pytest.mark.query_count("api:list_referrals")
 def test_referral_list_query_count_does_not_grow(
     client, setup, make, django_assert_max_num_queries
 ):
@@ -231,7 +226,8 @@ def intake(setup, **overrides):
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:list_demands")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_staff_intake_per_role_and_denied_writes_nothing(client, setup, role):
     before = snapshot()
     response = post(as_role(client, setup, role), "/api/v1/demands/", intake(setup))
@@ -344,7 +340,15 @@ DEMAND_ACTIONS = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix(
+    "api:accept_demand",
+    "api:close_demand",
+    "api:merge_demand",
+    "api:refer_demand",
+    "api:reject_demand",
+    "api:request_info",
+)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize("action", DEMAND_ACTIONS)
 def test_demand_actions_per_role(client, setup, make, action, role):
     prepare, payload, expected = DEMAND_ACTIONS[action]
@@ -406,7 +410,8 @@ REFERRAL_VISIBILITY = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:get_referral", "api:list_referrals")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_referral_list_and_detail_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     other = services.demand_refer(
@@ -476,7 +481,8 @@ FOLLOW_UP = {
 }
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:move_referral")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_referral_move_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     before = snapshot()
@@ -494,7 +500,8 @@ def test_referral_move_per_role(client, setup, make, role):
         assert snapshot() == before
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("api:add_follow_up")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_follow_up_per_role(client, setup, make, role):
     referral = services.demand_refer(demand=make(), acting_user=setup.users["office_manager"])
     before = snapshot()

@@ -9,17 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from tashil.core import calendar
 from tashil.core.models import AuditLog, Closure, Holiday, WeekendRule
 from tests.factories import Role, user_with_role
+from tests.roles import ROLES
 
 D = dt.date
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 PROVINCE_EDITORS = {"national_admin", "province_manager"}
 
 

@@ -21,19 +21,10 @@ from tashil.demands.models import (
 )
 from tashil.notifications.models import Notification
 from tests.factories import DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 STAFF = {"national_admin", "province_manager", "office_manager", "facilitator"}
 PORTAL = STAFF | {"agency_liaison"}
 NATIONAL = {"national_admin"}
@@ -167,7 +158,16 @@ PAGES = [
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix(
+    "demands:attachment",
+    "demands:create",
+    "demands:detail",
+    "demands:export_job",
+    "demands:list",
+    "demands:referral",
+    "demands:referrals",
+)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(("page", "url", "allowed", "hidden"), PAGES, ids=[p[0] for p in PAGES])
 def test_pages(client, world, role, page, url, allowed, hidden):
     before = state()
@@ -352,7 +352,20 @@ ACTIONS = [
 ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix(
+    "demands:accept",
+    "demands:close",
+    "demands:create",
+    "demands:export",
+    "demands:follow_up",
+    "demands:merge",
+    "demands:office_referral_move",
+    "demands:refer",
+    "demands:referral_move",
+    "demands:reject",
+    "demands:request_info",
+)
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 @pytest.mark.parametrize(
     ("action", "call", "allowed", "hidden", "ok"), ACTIONS, ids=[a[0] for a in ACTIONS]
 )
@@ -371,6 +384,7 @@ def test_actions(client, world, role, action, call, allowed, hidden, ok):
         assert state() == before
 
 
+@pytest.mark.authorization_matrix("demands:export_download")
 def test_export_download_is_only_for_the_owner(
     client, world, django_capture_on_commit_callbacks, monkeypatch
 ):
@@ -382,7 +396,7 @@ def test_export_download_is_only_for_the_owner(
         client.post(reverse("demands:export"), {"format": "xlsx"})
     job = ExportJob.objects.get(owner=world.n.users["facilitator"])
     url = reverse("demands:export_download", kwargs={"pk": job.pk})
-    for role in ROLES:
+    for role in ROLES_AND_ANONYMOUS:
         client.logout()
         response = as_role(client, world, role).get(url)
         want = {"facilitator": 200, "anonymous": 302}.get(role, 404 if role in STAFF else 403)

@@ -59,6 +59,7 @@ def open311(client, **overrides):
 # --- queries per request --------------------------------------------------------------
 
 
+@pytest.mark.query_count("public:submit")
 def test_public_post_queries(client, demand_setup, django_assert_num_queries):
     n = demand_setup
     client.post("/submit", post_data(n))  # builds the point index
@@ -71,6 +72,7 @@ def test_public_post_queries(client, demand_setup, django_assert_num_queries):
     assert Demand.objects.count() == 2
 
 
+@pytest.mark.query_count("public:submit")
 def test_public_post_with_a_point_only_queries(client, demand_setup, django_assert_num_queries):
     n = demand_setup
     client.post("/submit", post_data(n))
@@ -81,6 +83,7 @@ def test_public_post_with_a_point_only_queries(client, demand_setup, django_asse
     assert Demand.objects.filter(area=n.hood).count() == 2
 
 
+@pytest.mark.query_count("public:submit")
 def test_retried_public_post_reads_the_key_once(client, demand_setup, django_assert_num_queries):
     n = demand_setup
     data = post_data(n)
@@ -91,6 +94,7 @@ def test_retried_public_post_reads_the_key_once(client, demand_setup, django_ass
     assert Demand.objects.count() == 1
 
 
+@pytest.mark.query_count("open311:requests")
 def test_open311_post_queries(client, demand_setup, django_assert_num_queries):
     load_api_keys()
     open311(client)
@@ -103,6 +107,7 @@ def test_open311_post_queries(client, demand_setup, django_assert_num_queries):
     assert Demand.objects.count() == 2
 
 
+@pytest.mark.query_count("open311:requests")
 def test_open311_post_with_a_key_reads_it_once(client, demand_setup, django_assert_num_queries):
     load_api_keys()
     open311(client)

@@ -297,6 +297,7 @@ def many(demand_setup, submit):
     _clone(submit(), 1000)  # 1,001 demands in all
 
 
+@pytest.mark.query_count("demands:list")
 def test_more_than_a_thousand_demands_are_not_counted_to_the_end(client, demand_setup, many):
     client.force_login(demand_setup.users["facilitator"])
     url = reverse("demands:list")
@@ -339,6 +340,7 @@ def test_an_exact_count_below_the_cap(client, demand_setup, submit):
 # --- queries -------------------------------------------------------------------------------
 
 
+@pytest.mark.query_count("demands:list")
 @pytest.mark.parametrize(
     "params",
     [
@@ -362,6 +364,7 @@ def test_the_list_page_issues_a_fixed_number_of_queries(
     assert "CASE" not in sql.upper()
 
 
+@pytest.mark.query_count("open311:request", "open311:requests")
 def test_open311_requests_read_columns_not_areas(client, demand_setup, submit):
     manager = demand_setup.users["office_manager"]
     for i in range(6):

@@ -419,6 +419,7 @@ def test_services_are_the_active_leaf_categories(client, demand_setup):
     assert service.findtext("metadata") == "true" and service.findtext("type") == "realtime"
 
 
+@pytest.mark.query_count("open311:requests", "open311:services")
 def test_request_list_query_count_does_not_grow(
     client, demand_setup, submit, django_assert_max_num_queries
 ):

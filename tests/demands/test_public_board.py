@@ -11,6 +11,7 @@ from tashil.demands import board
 from tashil.demands.models import Demand, DemandStatus
 from tashil.demands.services import demand_submit
 from tests.factories import AreaFactory, DemandCategoryFactory
+from tests.roles import ROLES_AND_ANONYMOUS
 
 
 @pytest.fixture(autouse=True)
@@ -111,6 +112,7 @@ def test_page_shows_counts_in_persian_and_no_personal_data(client, populated):
     assert cells == [{"lat": 31.3525, "lng": 48.6525, "count": 4, "open": 4}]
 
 
+@pytest.mark.query_count("public:board")
 def test_aggregates_are_cached_for_a_minute(client, populated, django_assert_num_queries):
     client.get("/board")
     make(populated)
@@ -122,6 +124,7 @@ def test_aggregates_are_cached_for_a_minute(client, populated, django_assert_num
     assert board.CACHE_SECONDS == 60
 
 
+@pytest.mark.query_count("public:board")
 def test_board_queries_do_not_grow_with_rows(client, demand_setup, django_assert_max_num_queries):
     n = demand_setup
     hoods = [AreaFactory(level="neighbourhood", parent=n.city) for _ in range(6)]
@@ -143,19 +146,8 @@ def test_board_queries_do_not_grow_with_rows(client, demand_setup, django_assert
     assert all(h.name_fa in html for h in hoods) and all(c.name_fa in html for c in categories[:5])
 
 
-@pytest.mark.parametrize(
-    "role",
-    [
-        "national_admin",
-        "province_manager",
-        "office_manager",
-        "facilitator",
-        "agency_liaison",
-        "analyst",
-        "no_role",
-        "anonymous",
-    ],
-)
+@pytest.mark.authorization_matrix("public:board")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_every_role_sees_the_same_board(client, populated, role):
     if role != "anonymous":
         client.force_login(populated.users[role])

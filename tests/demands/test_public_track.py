@@ -12,17 +12,8 @@ from django.utils.translation import gettext
 from tashil.core.jalali import format_date
 from tashil.demands import services
 from tashil.demands.models import DemandEvent, DemandStatus, Feedback, ReferralStatus
+from tests.roles import ROLES_AND_ANONYMOUS
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 PERSIAN_DATETIME = re.compile(r"[۰-۹]{4}/[۰-۹]{2}/[۰-۹]{2} [۰-۹]{2}:[۰-۹]{2}")
 
 
@@ -256,7 +247,8 @@ def test_merged_demand_points_to_the_one_followed_up(client, demand_setup, submi
     assert re.search(r'data-testid="supporters">۲<', kept_html)
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("public:track")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_every_role_gets_the_same_public_page(client, lived, role):
     if role != "anonymous":
         client.force_login(lived.users[role])
@@ -266,7 +258,8 @@ def test_every_role_gets_the_same_public_page(client, lived, role):
         assert secret not in html
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("public:feedback")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_feedback_on_an_open_demand_changes_nothing(client, demand_setup, submit, role):
     n = demand_setup
     if role != "anonymous":
@@ -282,6 +275,7 @@ def test_feedback_on_an_open_demand_changes_nothing(client, demand_setup, submit
     assert not Feedback.objects.exists()
 
 
+@pytest.mark.query_count("public:track")
 def test_track_queries_do_not_grow_with_the_timeline(client, lived, django_assert_max_num_queries):
     demand = lived.demand
     DemandEvent.objects.bulk_create(

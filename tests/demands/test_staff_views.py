@@ -291,6 +291,7 @@ def _list_queries(client, **params):
     return len(ctx.captured_queries)
 
 
+@pytest.mark.query_count("demands:list")
 def test_list_queries_do_not_grow_with_rows(
     staff, demand_setup, submit, django_assert_max_num_queries
 ):
@@ -479,6 +480,7 @@ def test_residents_text_is_stored_with_one_kind_of_digit_and_shown_in_the_pages(
     assert "کوچه 12" in re.search(r'data-testid="description">([^<]*)<', en).group(1)
 
 
+@pytest.mark.query_count("demands:detail")
 def test_demand_page_queries_do_not_grow_with_events(staff, demand_setup, submit):
     n = demand_setup
     demand = submit(photos=[png()])

@@ -7,17 +7,9 @@ from tashil.geo import lookup, services
 from tashil.geo.models import Area, HazardZone
 from tests.factories import HazardZoneFactory
 from tests.geo.helpers import ELSEWHERE, INNER, nothing_changes
+from tests.roles import ROLES
 
 ALLOWED = {"national_admin", "province_manager"}
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -12,16 +12,8 @@ from tashil.offices import services
 from tashil.offices.models import Office, Operator
 from tests.factories import AreaFactory, OfficeFactory, OperatorFactory, UserFactory, grant
 from tests.geo.helpers import nothing_changes
+from tests.roles import ROLES
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 MANAGERS = {"national_admin", "province_manager"}
 STAFF_MANAGERS = MANAGERS | {"office_manager"}
 OPENED = dt.date(2018, 7, 15)

@@ -17,16 +17,8 @@ from tests.factories import (
     grant,
 )
 from tests.geo.helpers import nothing_changes
+from tests.roles import ROLES
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 MANAGERS = {"national_admin", "province_manager"}
 STAFF_MANAGERS = MANAGERS | {"office_manager"}
 SEES_OFFICE = set(ROLES) - {"no_role"}
@@ -38,6 +30,16 @@ def _code(role, allowed, visible):
     return 200 if role in allowed else 403
 
 
+@pytest.mark.authorization_matrix(
+    "offices:create",
+    "offices:detail",
+    "offices:edit",
+    "offices:list",
+    "offices:network",
+    "offices:operator_create",
+    "offices:operators",
+    "offices:staff",
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_pages_by_role(client, network, role):
     client.force_login(network.users[role])
@@ -57,6 +59,9 @@ def test_pages_by_role(client, network, role):
         assert client.get(url).status_code == status, url
 
 
+@pytest.mark.authorization_matrix(
+    "offices:detail", "offices:edit", "offices:staff", "offices:status"
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_offices_of_another_province_are_not_found(client, network, role):
     client.force_login(network.users[role])
@@ -72,6 +77,7 @@ def test_offices_of_another_province_are_not_found(client, network, role):
     )
 
 
+@pytest.mark.authorization_matrix("offices:list")
 @pytest.mark.parametrize("role", ROLES)
 def test_list_shows_only_visible_offices(client, network, role):
     client.force_login(network.users[role])
@@ -99,6 +105,7 @@ def test_status_endpoint_refuses_get_and_other_roles(client, network):
 # --- Staff names -----------------------------------------------------------
 
 
+@pytest.mark.authorization_matrix("offices:detail")
 @pytest.mark.parametrize("role", ROLES)
 def test_staff_names_on_the_office_page(client, network, role):
     facilitator = network.users["facilitator"]
@@ -485,6 +492,7 @@ def test_map_tiles_when_configured(client, network, settings):
     assert 'data-tile-url="https://tiles.example.ir/{z}/{x}/{y}.png"' in content
 
 
+@pytest.mark.query_count("offices:network")
 def test_network_query_count(client, network, django_assert_max_num_queries):
     _grow(network)
     client.force_login(network.users["province_manager"])
@@ -492,6 +500,7 @@ def test_network_query_count(client, network, django_assert_max_num_queries):
         assert client.get(reverse("offices:network")).status_code == 200
 
 
+@pytest.mark.query_count("offices:list")
 def test_list_query_count(client, network, django_assert_max_num_queries):
     _grow(network)
     client.force_login(network.users["province_manager"])
@@ -505,6 +514,7 @@ def test_list_query_count(client, network, django_assert_max_num_queries):
         )
 
 
+@pytest.mark.query_count("offices:detail")
 def test_detail_query_count(client, network, django_assert_max_num_queries):
     _grow(network)
     for area in Area.objects.filter(level="neighbourhood", path__startswith=network.province.path):

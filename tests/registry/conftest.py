@@ -16,16 +16,8 @@ from tashil.registry.models import (
     VulnerabilityPolicy,
 )
 from tests.factories import Role, user_with_role
+from tests.roles import ROLES
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-]
 WRITERS = {"national_admin", "province_manager", "office_manager", "facilitator"}
 READERS_DENIED = set(ROLES) - WRITERS
 

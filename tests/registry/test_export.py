@@ -19,21 +19,12 @@ from tashil.registry import exports
 from tashil.registry import services as registry_services
 from tashil.registry.models import Household, Person
 from tests.factories import Role, user_with_role
+from tests.roles import ROLES_AND_ANONYMOUS
 
 from .test_import_fixtures import HEADER, code, english, family, imp  # noqa: F401 - fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "anonymous",
-]
 ALLOWED = {"national_admin", "province_manager", "office_manager", "facilitator"}
 
 
@@ -81,7 +72,8 @@ def rows_of(response):
     ]
 
 
-@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.authorization_matrix("registry:household_export")
+@pytest.mark.parametrize("role", ROLES_AND_ANONYMOUS)
 def test_export_by_role(client, world, role):
     if role != "anonymous":
         client.force_login(world.n.users[role])
@@ -187,6 +179,7 @@ def test_a_large_export_runs_as_a_job(
     assert client.get(reverse("registry:export_job", args=[job.pk])).status_code == 404
 
 
+@pytest.mark.query_count("registry:household_export")
 def test_export_query_count_does_not_grow(client, world, django_assert_max_num_queries):
     world.run(family(40, start=50), name="more.csv")
     client.force_login(world.user)

@@ -13,22 +13,13 @@ from tashil.core.models import AuditLog
 from tashil.registry.importer import services
 from tashil.registry.models import ColumnMapping, Household, ImportBatch, ImportChunk, Person
 from tests.factories import Role, user_with_role
+from tests.roles import ROLES as ALL_ROLES
 
 from .test_import_fixtures import english, family, imp, person, upload_file  # noqa: F401 - fixtures, used by name
 
 pytestmark = pytest.mark.django_db
 
-ROLES = [
-    "national_admin",
-    "province_manager",
-    "office_manager",
-    "facilitator",
-    "agency_liaison",
-    "analyst",
-    "no_role",
-    "other_office",
-    "anonymous",
-]
+ROLES = [*ALL_ROLES, "other_office", "anonymous"]
 IMPORTERS = {"national_admin", "province_manager", "office_manager", "facilitator"}
 
 
@@ -78,6 +69,12 @@ def expected_read(role, *, batch_page=False):
     return 200 if role == "other_office" else 403
 
 
+@pytest.mark.authorization_matrix(
+    "registry:household_export",
+    "registry:import_list",
+    "registry:import_template",
+    "registry:import_upload",
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_lists_and_forms_by_role(client, world, role):
     login(client, world, role)
@@ -91,6 +88,13 @@ def test_lists_and_forms_by_role(client, world, role):
         assert response.status_code == expected_read(role), (name, response.status_code)
 
 
+@pytest.mark.authorization_matrix(
+    "registry:import_detail",
+    "registry:import_error_file",
+    "registry:import_mapping",
+    "registry:import_preview",
+    "registry:import_progress",
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_batch_pages_by_role(client, world, role):
     login(client, world, role)
@@ -116,6 +120,7 @@ def test_the_list_of_an_office_shows_only_its_imports(client, world):
     assert client.get(reverse("registry:import_list")).context["page"].paginator.count == 3
 
 
+@pytest.mark.authorization_matrix("registry:import_upload")
 @pytest.mark.parametrize("role", ROLES)
 def test_upload_by_role_and_denied_changes_nothing(client, world, role, tmp_path):
     login(client, world, role)
@@ -140,6 +145,13 @@ def test_upload_by_role_and_denied_changes_nothing(client, world, role, tmp_path
         assert state() == before
 
 
+@pytest.mark.authorization_matrix(
+    "registry:import_mapping",
+    "registry:import_mapping_delete",
+    "registry:import_preview",
+    "registry:import_resume",
+    "registry:import_rollback",
+)
 @pytest.mark.parametrize("role", ROLES)
 def test_mapping_commit_rollback_resume_by_role(
     client, world, role, django_capture_on_commit_callbacks
@@ -293,6 +305,7 @@ def test_every_column_of_the_template_maps_itself(language):
 # --- Query counts -------------------------------------------------------------------------------
 
 
+@pytest.mark.query_count("registry:import_list")
 def test_list_page_query_count_does_not_grow(client, world, django_assert_max_num_queries):
     login(client, world, "province_manager")
     for i in range(25):
@@ -308,6 +321,9 @@ def test_list_page_query_count_does_not_grow(client, world, django_assert_max_nu
     assert len(response.context["page"].object_list) == 28
 
 
+@pytest.mark.query_count(
+    "registry:import_detail", "registry:import_mapping", "registry:import_preview"
+)
 @pytest.mark.parametrize(
     "name", ["registry:import_detail", "registry:import_preview", "registry:import_mapping"]
 )
@@ -326,6 +342,7 @@ def test_batch_pages_query_count_does_not_grow_with_rows(
     assert response.status_code == 200
 
 
+@pytest.mark.query_count("registry:import_progress")
 def test_progress_poll_is_cheap(client, world, django_assert_max_num_queries):
     login(client, world, "facilitator")
     ImportBatch.objects.filter(pk=world.pending.pk).update(
