@@ -96,7 +96,7 @@ def test_monday_and_sunday_can_be_weekend_days(network):
     assert weekend_days(D(2025, 5, 5)) == {MON, SUN}
     # Saturday 3 to Friday 9 May 2025: only Sunday 4 and Monday 5 are off.
     assert non_working_days(D(2025, 5, 3), D(2025, 5, 9)) == {D(2025, 5, 4), D(2025, 5, 5)}
-    for bad in ([7], [-1], ["7"], [True], "56", None, [1.5], 5):
+    for bad in ([7], [-1], ["7"], ["x"], ["²"], [True], "56", None, [1.5], 5):
         with pytest.raises(Exception) as error:
             weekend_rule_set(
                 province=None, valid_from=D(2025, 2, 1), weekdays=bad, acting_user=admin

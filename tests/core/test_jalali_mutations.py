@@ -31,6 +31,9 @@ from tashil.core.jalali import (
         ("1403/10/30", dt.date(2025, 1, 19)),
         ("1403/11/30", dt.date(2025, 2, 18)),
         ("1403/12/01", dt.date(2025, 2, 19)),
+        # The 30th of Mehr to Bahman in a common year too (Esfand has 29 there).
+        ("1402/07/30", dt.date(2023, 10, 22)),
+        ("1402/11/30", dt.date(2024, 2, 19)),
         ("1403/12/30", dt.date(2025, 3, 20)),  # 1403 is a leap year
         ("1402/12/29", dt.date(2024, 3, 19)),
         ("1403/1/1", dt.date(2024, 3, 20)),

@@ -4,7 +4,7 @@ testing)."""
 
 import pytest
 
-from tashil.registry import dedupe
+from tashil.registry import dedupe, services
 from tashil.registry.models import Household
 
 from .conftest import national_code
@@ -206,3 +206,40 @@ def test_pairs_are_blocked_by_the_first_letter_of_the_surname(reg):
 def test_a_scope_without_members_costs_one_query(reg, django_assert_num_queries):
     with django_assert_num_queries(1):
         assert dedupe.duplicate_pairs(Household.objects.filter(pk=-1)) == []
+
+
+def test_the_lower_id_comes_first_whatever_the_order_of_the_rows(reg):
+    outside, home, later_home = reg.make_household(), reg.make_household(), reg.make_household()
+    older = reg.make_person(outside, first_name="زینب", last_name="سواری", birth_year=1369)
+    newer = reg.make_person(home, first_name="زینب", last_name="سواری", birth_year=1369)
+    # The older record joins a household in scope after the newer one.
+    services.membership_add(
+        person=older,
+        household=later_home,
+        relation="relative",
+        acting_user=reg.users["facilitator"],
+    )
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[home.pk, later_home.pk]))
+    assert [(p.first, p.second) for p in pairs] == [(older, newer)]
+    assert (pairs[0].first_household_id, pairs[0].second_household_id) == (later_home.pk, home.pk)
+
+
+def test_a_dismissed_or_dissimilar_pair_does_not_hide_the_next_one(reg):
+    homes = [reg.make_household() for _ in range(4)]
+    a = reg.make_person(homes[0], first_name="زینب", last_name="سواری", birth_year=1369)
+    reg.make_person(homes[1], first_name="محمد", last_name="سلیمانی", birth_year=1369)
+    b = reg.make_person(homes[2], first_name="زینب", last_name="سواری", birth_year=1369)
+    c = reg.make_person(homes[3], first_name="زینب", last_name="سواری", birth_year=1369)
+    services.duplicate_dismiss(first=a, second=b, acting_user=reg.users["facilitator"])
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
+    assert [(p.first, p.second) for p in pairs] == [(a, c), (b, c)]
+
+
+def test_equal_scores_are_ordered_by_the_first_then_the_second_id(reg):
+    homes = [reg.make_household() for _ in range(4)]
+    p1 = reg.make_person(homes[0], first_name="محمد", last_name="کریمی", birth_year=1369)
+    p2 = reg.make_person(homes[1], first_name="علی", last_name="سواری", birth_year=1369)
+    p3 = reg.make_person(homes[2], first_name="علی", last_name="سواری", birth_year=1369)
+    p4 = reg.make_person(homes[3], first_name="محمد", last_name="کریمی", birth_year=1369)
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
+    assert [(p.first, p.second, p.score) for p in pairs] == [(p1, p4, 100), (p2, p3, 100)]
