@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: setup run test bench lint seed worker clean
+.PHONY: setup run test bench lint seed worker clean mutation
 
 setup: $(VENV)/.synced var/vendor/.copied var/.locale
 
@@ -65,6 +65,15 @@ bench: setup $(VENV)/.synced-bench
 lint: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# Mutation testing of the date, text and duplicate arithmetic (see
+# [tool.mutmut] in pyproject.toml and docs/benchmarks.md). Far too slow for
+# CI on two cores; run it by hand after changing those modules. Results are
+# kept in mutants/, so a second run only retests what changed.
+MUTATION_CHILDREN ?= 2
+mutation: setup
+	TASHIL_VAR_DIR=$(CURDIR)/var $(VENV)/bin/mutmut run --max-children $(MUTATION_CHILDREN)
+	$(PY) scripts/mutation_scores.py
 
 # Another worker, with its own scheduler: any number may run.
 worker: setup

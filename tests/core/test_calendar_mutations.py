@@ -1,0 +1,170 @@
+"""Working-day arithmetic at its edges: the cases mutation testing showed the
+other calendar tests would let through (see docs/benchmarks.md, Mutation
+testing)."""
+
+import datetime as dt
+
+import pytest
+
+from tashil.core import calendar
+from tashil.core.calendar import (
+    add_working_days,
+    is_working_day,
+    non_working_days,
+    weekend_days,
+    weekend_rule_set,
+    working_days_between,
+)
+from tashil.core.models import Closure, Holiday, WeekendRule
+from tests.factories import AreaFactory
+
+D = dt.date
+MON, THU, FRI, SAT, SUN = 0, 3, 4, 5, 6
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def province(db):
+    return AreaFactory()
+
+
+@pytest.fixture
+def other_province(db):
+    return AreaFactory()
+
+
+def test_negative_counts_honour_the_provinces_closures(province, other_province):
+    Closure.objects.create(
+        province=province, start_date=D(2025, 7, 20), end_date=D(2025, 7, 22), reason="گرما"
+    )
+    start, due = D(2025, 7, 19), D(2025, 7, 27)
+    # (19, 27]: Sun–Tue closed, Thu–Fri weekend: Wed 23, Sat 26, Sun 27.
+    assert working_days_between(due, start, province) == -3
+    assert working_days_between(due, start, province.pk) == -3
+    assert working_days_between(due, start, other_province) == -6
+    assert working_days_between(due, start) == -6
+
+
+def test_a_province_rule_holds_against_a_later_national_rule(province, other_province):
+    WeekendRule.objects.create(province=province, valid_from=D(2023, 7, 1), weekdays=[THU, FRI])
+    WeekendRule.objects.create(valid_from=D(2024, 1, 1), weekdays=[FRI, SAT])
+    assert weekend_days(D(2024, 2, 1), province) == {THU, FRI}
+    assert weekend_days(D(2024, 2, 1), other_province) == {FRI, SAT}
+    assert weekend_days(D(2024, 2, 1)) == {FRI, SAT}
+    # Before the national rule starts, other provinces keep the default.
+    assert weekend_days(D(2023, 12, 31), other_province) == {THU, FRI}
+    # Saturday 3 Feb 2024 is a working day in the province only.
+    assert is_working_day(D(2024, 2, 3), province)
+    assert not is_working_day(D(2024, 2, 3), other_province)
+
+
+def test_a_weekend_rule_change_inside_a_counted_range():
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[FRI])
+    WeekendRule.objects.create(valid_from=D(2025, 5, 10), weekdays=[THU, FRI])
+    start, end = D(2025, 5, 1), D(2025, 5, 16)
+    # Fri 2 and Fri 9 May under the first rule; Thu 15 and Fri 16 under the second.
+    assert non_working_days(start, end) == {
+        D(2025, 5, 2),
+        D(2025, 5, 9),
+        D(2025, 5, 15),
+        D(2025, 5, 16),
+    }
+    assert working_days_between(start, end) == 11
+    assert working_days_between(end, start) == -11
+    # Thursday 8 May still counts, Thursday 15 May no longer does.
+    assert add_working_days(start, 6) == D(2025, 5, 8)
+    assert add_working_days(start, 11) == D(2025, 5, 14)
+    assert add_working_days(start, 12) == D(2025, 5, 17)
+
+
+def test_a_rule_starting_on_the_last_day_of_the_range_applies_to_it():
+    WeekendRule.objects.create(valid_from=D(2025, 5, 5), weekdays=[MON])
+    assert non_working_days(D(2025, 5, 1), D(2025, 5, 5)) == {
+        D(2025, 5, 1),
+        D(2025, 5, 2),
+        D(2025, 5, 5),
+    }
+
+
+def test_monday_and_sunday_can_be_weekend_days(network):
+    admin = network.users["national_admin"]
+    rule = weekend_rule_set(
+        province=None, valid_from=D(2025, 1, 1), weekdays=["۶", 0], acting_user=admin
+    )
+    assert rule.weekdays == [MON, SUN]
+    assert weekend_days(D(2025, 5, 5)) == {MON, SUN}
+    # Saturday 3 to Friday 9 May 2025: only Sunday 4 and Monday 5 are off.
+    assert non_working_days(D(2025, 5, 3), D(2025, 5, 9)) == {D(2025, 5, 4), D(2025, 5, 5)}
+    for bad in ([7], [-1], ["7"], ["x"], ["²"], [True], "56", None, [1.5], 5):
+        with pytest.raises(Exception) as error:
+            weekend_rule_set(
+                province=None, valid_from=D(2025, 2, 1), weekdays=bad, acting_user=admin
+            )
+        assert "weekdays" in error.value.message_dict
+    assert WeekendRule.objects.count() == 1
+
+
+def test_the_later_of_two_rules_from_the_same_day_is_the_correction(province):
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[FRI])
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[SAT])
+    WeekendRule.objects.create(province=province, valid_from=D(2025, 1, 1), weekdays=[MON])
+    WeekendRule.objects.create(province=province, valid_from=D(2025, 1, 1), weekdays=[SUN])
+    assert weekend_days(D(2025, 3, 1)) == {SAT}
+    assert weekend_days(D(2025, 3, 1), province) == {SUN}
+
+
+def test_a_rule_with_no_weekdays_means_no_weekend():
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[])
+    assert weekend_days(D(2025, 3, 1)) == set()
+    assert non_working_days(D(2025, 5, 3), D(2025, 5, 9)) == set()
+
+
+def test_without_the_setting_the_weekend_is_thursday_and_friday(settings):
+    del settings.DEFAULT_WEEKEND_DAYS
+    assert weekend_days(D(2025, 5, 5)) == {THU, FRI}
+
+
+def test_an_empty_or_reversed_range_has_no_days(province):
+    Closure.objects.create(
+        province=province, start_date=D(2025, 7, 1), end_date=D(2025, 7, 31), reason="برق"
+    )
+    assert non_working_days(D(2025, 7, 10), D(2025, 7, 9), province) == set()
+    assert non_working_days(D(2025, 5, 9), D(2025, 5, 8)) == set()
+
+
+def test_closures_and_holidays_count_on_the_ends_of_the_range(province):
+    Closure.objects.create(
+        province=province, start_date=D(2025, 7, 20), end_date=D(2025, 7, 22), reason="گرما"
+    )
+    Holiday.objects.create(date=D(2025, 7, 27), name_fa="آزمایشی", name_en="Test")
+    assert non_working_days(D(2025, 7, 22), D(2025, 7, 23), province) == {D(2025, 7, 22)}
+    assert non_working_days(D(2025, 7, 19), D(2025, 7, 20), province) == {D(2025, 7, 20)}
+    assert non_working_days(D(2025, 7, 20), D(2025, 7, 20), province) == {D(2025, 7, 20)}
+    assert non_working_days(D(2025, 7, 23), D(2025, 7, 23), province) == set()
+    assert non_working_days(D(2025, 7, 19), D(2025, 7, 19), province) == set()
+    assert non_working_days(D(2025, 7, 27), D(2025, 7, 28)) == {D(2025, 7, 27)}
+    assert non_working_days(D(2025, 7, 26), D(2025, 7, 27)) == {D(2025, 7, 27)}
+
+
+def test_add_working_days_messages():
+    with pytest.raises(ValueError, match="^n must be zero or positive$"):
+        add_working_days(D(2025, 5, 5), -1)
+    WeekendRule.objects.create(valid_from=D(2020, 1, 1), weekdays=list(range(7)))
+    with pytest.raises(ValueError, match="^no working day found: check the weekend rules"):
+        add_working_days(D(2025, 1, 1), 0)
+
+
+def test_zero_days_from_a_working_day_is_that_day_and_one_is_the_next():
+    monday = D(2025, 5, 5)
+    assert add_working_days(monday, 0) == monday
+    assert add_working_days(monday, 1) == D(2025, 5, 6)
+    assert add_working_days(D(2025, 5, 7), 1) == D(2025, 5, 10)  # Wednesday → Saturday
+    assert working_days_between(monday, D(2025, 5, 6)) == 1
+    assert working_days_between(D(2025, 5, 6), monday) == -1
+
+
+def test_province_may_be_given_as_an_id_or_none(province):
+    assert calendar._province_id(None) is None
+    assert calendar._province_id(province) == province.pk
+    assert calendar._province_id(province.pk) == province.pk
