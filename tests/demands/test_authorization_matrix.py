@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 STAFF = {"national_admin", "province_manager", "office_manager", "facilitator"}
 PORTAL = STAFF | {"agency_liaison"}
 NATIONAL = {"national_admin"}
-SIGNED_IN = set(ROLES) - {"anonymous"}
+SIGNED_IN = set(ROLES_AND_ANONYMOUS) - {"anonymous"}
 PROVINCE = {"national_admin", "province_manager"}
 
 
@@ -159,6 +159,9 @@ PAGES = [
 
 
 @pytest.mark.authorization_matrix(
+    "accounts:province_security",
+    "accounts:two_factor",
+    "accounts:two_factor_setup",
     "demands:attachment",
     "demands:create",
     "demands:detail",
