@@ -10,6 +10,8 @@ import shutil
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.core.management import call_command
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses
 # to run "in an async context" unless told this is intended.
@@ -80,3 +82,13 @@ def screenshot():
         page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
     return take
+
+
+@pytest.fixture
+def demo(transactional_db):
+    """The demo data, as `make run` loads it, with a cold cache (the rate limits
+    and the board live there)."""
+    call_command("seed_demo", "--skip-holidays", verbosity=0)
+    cache.clear()
+    yield
+    cache.clear()

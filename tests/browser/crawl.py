@@ -17,6 +17,9 @@ from urllib.parse import urljoin, urlsplit
 
 from django.urls import Resolver404, resolve
 
+# The demo accounts the walks sign in as, one per role.
+DEMO_USERS = ["province", "zoviyeh", "facilitator", "abfa", "analyst", "admin"]
+
 DEMO_PASSWORD = "tashil-demo-1403"
 
 # Installed before any page script: records CSP violations and every Leaflet

@@ -4,23 +4,11 @@ any `securitypolicyviolation` event or console message about the policy
 (an inline script, handler or style, or a file from another origin)."""
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 
 from tashil.demands.models import Demand
-from tests.browser.crawl import crawl, inspect, login, new_page, problems
+from tests.browser.crawl import DEMO_USERS, crawl, inspect, login, new_page, problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-ROLES = ["province", "zoviyeh", "facilitator", "abfa", "analyst", "admin"]
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--skip-holidays", verbosity=0)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_no_page_logs_a_csp_violation(demo, live_server, browser):
@@ -41,7 +29,7 @@ def test_no_page_logs_a_csp_violation(demo, live_server, browser):
     # Each route once, by the first role that reaches it: the templates are
     # the same whoever sees them.
     staff_routes = {}
-    for username in ROLES:
+    for username in DEMO_USERS:
         context, page = new_page(browser)
         login(page, base, username)
         if username == "admin":

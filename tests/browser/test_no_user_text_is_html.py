@@ -17,14 +17,13 @@ import pytest
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.core.management import call_command
 from django.db.models import F, Value
 from django.db.models.functions import Concat, Left
 
 from tashil.core.models import Closure, Holiday
 from tashil.demands.models import Demand, Feedback, FollowUp, Referral
 from tashil.geo.models import Area
-from tests.browser.crawl import crawl, inspect, login, new_page, problems
+from tests.browser.crawl import DEMO_USERS, crawl, inspect, login, new_page, problems
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -80,8 +79,6 @@ MUST_HAVE_ROWS = {
     "registry.Person",
 }
 
-ROLES = ["province", "zoviyeh", "facilitator", "abfa", "analyst", "admin"]
-
 
 def plant_payloads():
     """Put a payload in front of every free-text value, within the column's
@@ -123,14 +120,6 @@ def add_rows_the_demo_lacks():
     )
     for demand in Demand.objects.filter(feedback__isnull=True):
         Feedback.objects.create(demand=demand, satisfied=False, comment="راضی نیستم")
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--skip-holidays", verbosity=0)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def test_no_user_text_is_html(demo, live_server, browser):
@@ -176,7 +165,7 @@ def test_no_user_text_is_html(demo, live_server, browser):
     context.close()
 
     routes = {}
-    for username in ROLES:
+    for username in DEMO_USERS:
         context, page = new_page(browser)
         login(page, base, username)
         if username == "admin":

@@ -6,8 +6,6 @@ and rated by the resident. The staff steps go through the staff pages."""
 import re
 
 import pytest
-from django.core.cache import cache
-from django.core.management import call_command
 from django.utils import translation
 from django.utils.translation import gettext
 
@@ -24,14 +22,6 @@ DEMO_PASSWORD = "tashil-demo-1403"
 def fa(message):
     with translation.override("fa"):
         return gettext(message)
-
-
-@pytest.fixture
-def demo(transactional_db):
-    call_command("seed_demo", "--skip-holidays", verbosity=0)
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def login(page, base, username):
