@@ -8,7 +8,7 @@ The reference run is on PostgreSQL at --scale 1 (500,000 demands, 100,000 of
 them open, about 1,000,000 timeline rows). Without DATABASE_URL it runs on a
 separate SQLite file under var/bench/ at a small scale and says that its
 figures are not the reference ones. Missing data is generated first with
-`manage.py generate_demands` (a few minutes at full scale).
+bench/generators/demands.py (a few minutes at full scale).
 
 Latencies are server time: the request goes through the whole Django stack
 (middleware, session, view, template) in-process, after a warm-up, and the
@@ -192,7 +192,8 @@ def timed(fn, count, warmup=20):
 def ensure_data(scale, seed):
     from django.core.management import call_command
 
-    from tashil.demands.management.commands.generate_demands import MARK
+    from bench.generators import demands as generate_demands
+    from bench.generators.demands import MARK
     from tashil.demands.models import Demand, DemandEvent
 
     call_command("migrate", verbosity=0, interactive=False)
@@ -202,7 +203,7 @@ def ensure_data(scale, seed):
     if have < target:
         print(f"generating {target:,} demands (found {have:,}); this takes a while at full scale")
         call_command(
-            "generate_demands",
+            generate_demands.Command(),
             demands=target,
             open=round(target * OPEN_SHARE),
             events_per_demand=EVENTS_PER_DEMAND,
@@ -233,8 +234,8 @@ def sampled(queryset, count, rng):
 def sample_terms(rng, count):
     """Words residents and staff would search for, taken from the stored
     texts, typed the way people type them (Arabic letters, Persian digits)."""
+    from bench.generators.demands import typed
     from tashil.demands.duplicates import STOP_WORDS
-    from tashil.demands.management.commands.generate_demands import typed
     from tashil.demands.models import Demand
 
     keys = list(sampled(Demand.objects.all(), 300, rng).values_list("search_key", flat=True))
@@ -333,9 +334,7 @@ def staff_list(report, args, rng):
 
 
 def duplicate_suggestion(report, args, rng):
-    from tashil.agencies.models import DemandCategory
-    from tashil.demands.duplicates import similar_open_demands
-    from tashil.demands.management.commands.generate_demands import (
+    from bench.generators.demands import (
         DURATIONS,
         GENERIC_PROBLEMS,
         PLACES,
@@ -343,6 +342,8 @@ def duplicate_suggestion(report, args, rng):
         STREET_NAMES,
         typed,
     )
+    from tashil.agencies.models import DemandCategory
+    from tashil.demands.duplicates import similar_open_demands
     from tashil.demands.models import Demand
 
     categories = list(DemandCategory.objects.filter(children__isnull=True, is_active=True))
@@ -402,7 +403,11 @@ def open311_get(report, args, rng):
     codes = list(
         DemandCategory.objects.filter(children__isnull=True).values_list("code", flat=True)
     )
-    ids = list(sampled(Demand.objects.all(), 400, rng).values_list("code", flat=True))
+    # Open311 names a demand by its public id and knows only the listed ones;
+    # an id it does not know counts against the address's lookup misses.
+    ids = list(
+        sampled(Demand.objects.filter(is_listed=True), 400, rng).values_list("public_id", flat=True)
+    )
     today = dt.date.today()
     queries = []
     for _ in range(args.requests):
@@ -563,7 +568,7 @@ def load(port, clients, seconds, make_request, prepare=None):
 def public_submissions(rng):
     """Valid public form posts: served neighbourhoods, leaf categories, a
     point inside the neighbourhood, a resident's description."""
-    from tashil.demands.management.commands.generate_demands import PROBLEMS, typed
+    from bench.generators.demands import PROBLEMS, typed
     from tashil.demands.models import Demand
     from tashil.demands.public_forms import PublicDemandForm
 

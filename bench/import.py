@@ -488,6 +488,8 @@ def main():
     from django.core.management import call_command
     from django.db import connection
 
+    from bench.generators import registry_files
+
     out = ROOT / "var" / "bench"
     csv_path, xlsx_path = out / f"registry-{rows}.csv", out / f"registry-{rows}.xlsx"
     formats = ["csv"] + (["xlsx"] if args.xlsx else [])
@@ -498,7 +500,7 @@ def main():
             flush=True,
         )
         call_command(
-            "generate_registry_files",
+            registry_files.Command(),
             persons=rows,
             households=households,
             out=str(out),

@@ -126,10 +126,6 @@ def record_export(*, user, action: str, object_type: str, kind: str, changes: di
     )
 
 
-class AuditLogQuerySet(models.QuerySet):
-    pass
-
-
 def audit_visible_to(user):
     """Audit rows a user may browse: national admins all, province managers
     their provinces, office managers their offices."""

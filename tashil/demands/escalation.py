@@ -27,17 +27,33 @@ from .models import CLOCK_RUNNING_STATUSES, DemandEvent, EventKind, Referral
 ESCALATION_CATEGORY_CODE = "escalation"
 
 
-def target_level(referral: Referral, today) -> int:
-    """The highest rung this referral should have reached by `today`."""
-    if referral.status not in CLOCK_RUNNING_STATUSES or today < referral.at_risk_date:
+def ladder_level(*, status, at_risk_date, due_date, today, working_days_between) -> int:
+    """The highest rung of settings.ESCALATION_LADDER a referral in `status`
+    with these dates should have reached by `today`. `working_days_between(a, b)`
+    counts the province's working days from a to b. The escalation job and the
+    benchmark data generator both climb the ladder through this one function."""
+    if status not in CLOCK_RUNNING_STATUSES or today < at_risk_date:
         return 0
     level = 1
-    if today > referral.due_date:
-        overdue = working_days_between(referral.due_date, today, referral.demand.province_id)
+    if today > due_date:
+        overdue = working_days_between(due_date, today)
         for index, (_rung, threshold) in enumerate(settings.ESCALATION_LADDER[1:], start=2):
             if overdue >= max(threshold, 1):
                 level = index
     return level
+
+
+def target_level(referral: Referral, today) -> int:
+    """The highest rung this referral should have reached by `today`."""
+    return ladder_level(
+        status=referral.status,
+        at_risk_date=referral.at_risk_date,
+        due_date=referral.due_date,
+        today=today,
+        working_days_between=lambda start, end: working_days_between(
+            start, end, referral.demand.province_id
+        ),
+    )
 
 
 def _recipients(referral: Referral, rung: str):

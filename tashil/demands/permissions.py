@@ -1,7 +1,6 @@
 """Who may do what to a demand. Services call these before writing; views
 call them to decide which buttons to show."""
 
-from tashil.accounts.models import Role
 from tashil.accounts.scopes import scope_of
 
 
@@ -29,11 +28,6 @@ def can_answer_referral(user, referral) -> bool:
     """Acknowledge, answer, reject, mark done: the agency's liaisons."""
     scope = scope_of(user)
     return scope.is_national or referral.agency_id in scope.agency_ids
-
-
-def is_liaison_only(user) -> bool:
-    scope = scope_of(user)
-    return not scope.is_national and scope.roles <= {Role.AGENCY_LIAISON}
 
 
 def can_see_contact(user, demand, referral=None) -> bool:

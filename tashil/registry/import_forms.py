@@ -4,7 +4,6 @@ and write."""
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tashil.core.exports import FORMATS
 from tashil.core.forms import StyledFormMixin
 
 from .importer.fields import FIELDS, HOUSEHOLD, MEMBERSHIP, PERSON
@@ -93,14 +92,3 @@ class CommitForm(StyledFormMixin, forms.Form):
     def style_fields(self):
         # Radio buttons are laid out by the template.
         pass
-
-
-class ExportForm(forms.Form):
-    format = forms.ChoiceField(choices=[(f, f.upper()) for f in FORMATS], required=False)
-    layout = forms.ChoiceField(
-        choices=[
-            ("households", _("One row per household")),
-            ("members", _("One row per person (the import layout)")),
-        ],
-        required=False,
-    )

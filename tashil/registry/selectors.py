@@ -16,7 +16,6 @@ from tashil.core.validators import normalize_national_code
 from tashil.geo.models import Area
 
 from .models import (
-    Consent,
     Household,
     HouseholdReferral,
     HouseholdVulnerability,
@@ -194,17 +193,6 @@ def household_referrals(household):
     )
 
 
-def household_activities(household) -> list:
-    """Activities the household's members attended. The programmes app fills
-    this in; until it exists there are none."""
-    return []
-
-
-def household_relocation_case(household):
-    """The household's relocation case, once the relocation app exists."""
-    return None
-
-
 def household_history(household, *, limit: int = 50):
     """Audit rows for the household and for everyone who was ever a member."""
     person_ids = [str(pk) for pk in household.memberships.values_list("person_id", flat=True)]
@@ -245,10 +233,6 @@ def current_membership(person):
     return (
         person.memberships.current().select_related("household__area", "household__office").first()
     )
-
-
-def consents_of(household) -> dict[str, Consent]:
-    return {c.purpose: c for c in household.consents.all() if c.is_active}
 
 
 # --- Vulnerable households per area -------------------------------------------------------

@@ -12,7 +12,6 @@ household it touched in the same transaction.
 """
 
 import datetime as dt
-from dataclasses import dataclass
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
@@ -1163,14 +1162,3 @@ def log_personal_data_access(*, user, persons, via: str = PersonalDataAccess.Via
     rows = [PersonalDataAccess(user=user, person_id=getattr(p, "pk", p), via=via) for p in persons]
     if rows:
         PersonalDataAccess.objects.bulk_create(rows)
-
-
-@dataclass
-class MergePreview:
-    keep: Person
-    duplicate: Person
-    filled: list[str]
-
-
-def merge_preview(keep: Person, duplicate: Person) -> MergePreview:
-    return MergePreview(keep, duplicate, _fillable(keep, duplicate))

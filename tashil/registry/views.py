@@ -363,8 +363,6 @@ def household_detail(request, pk):
         "threshold": selectors.threshold_for(household),
         "consents": selectors.household_consents(household),
         "referrals": selectors.household_referrals(household),
-        "activities": selectors.household_activities(household),
-        "relocation_case": selectors.household_relocation_case(household),
         "history": describe_history(
             selectors.household_history(household),
             {str(m.person_id): m.person for m in [*current, *past]},

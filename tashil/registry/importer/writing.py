@@ -10,7 +10,7 @@ someone changed a record after the import and refuse rather than overwrite.
 import datetime as dt
 import time
 
-from django.db import IntegrityError, connection
+from django.db import IntegrityError
 from django.db.models import ProtectedError, RestrictedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -279,7 +279,3 @@ def rollback_chunks(batch: ImportBatch) -> int:
         rescore |= rollback_chunk(chunk)
     vulnerability.recompute(rescore)
     return rows
-
-
-def connection_vendor() -> str:
-    return connection.vendor

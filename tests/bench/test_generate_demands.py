@@ -7,10 +7,11 @@ from django.core.management import CommandError, call_command
 from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
+from bench.generators import demands as generate_demands
+from bench.generators.demands import MARK
 from tashil.core.text import search_key
 from tashil.demands import services
 from tashil.demands.escalation import escalate_referrals, target_level
-from tashil.demands.management.commands.generate_demands import MARK
 from tashil.demands.models import (
     CLOCK_RUNNING_STATUSES,
     CODE_ALPHABET,
@@ -33,7 +34,7 @@ def generate(**options):
         "verbosity": 0,
     }
     values.update(options)
-    call_command("generate_demands", **values)
+    call_command(generate_demands.Command(), **values)
     return Demand.objects.filter(idempotency_key__startswith=MARK)
 
 

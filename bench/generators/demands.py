@@ -7,7 +7,11 @@ without going through the services (one row at a time would take hours).
 
 Every generated demand carries an idempotency key starting with
 "synthetic-", so `--reset` removes exactly these rows and what hangs off
-them. Never run it against a production database."""
+them. Never run it against a production database.
+
+    .venv/bin/python -m bench.generators demands --demands 500000 --open 100000 --seed 1
+
+bench/demands.py runs it itself when its data is missing."""
 
 import bisect
 import datetime as dt
@@ -27,6 +31,7 @@ from tashil.agencies.models import DemandCategory
 from tashil.agencies.routing import route
 from tashil.core.calendar import non_working_days
 from tashil.core.text import normalize, search_key
+from tashil.demands.escalation import ladder_level
 from tashil.demands.models import (
     CLOCK_RUNNING_STATUSES,
     CODE_ALPHABET,
@@ -606,18 +611,13 @@ class Generator:
 
     def target_level(self, referral: dict, province_id: int) -> int:
         """escalation.target_level on the in-memory calendar."""
-        if (
-            referral["status"] not in CLOCK_RUNNING_STATUSES
-            or self.today < referral["at_risk_date"]
-        ):
-            return 0
-        level = 1
-        if self.today > referral["due_date"]:
-            overdue = self.calendars[province_id].between(referral["due_date"], self.today)
-            for index, (_rung, threshold) in enumerate(self.ladder[1:], start=2):
-                if overdue >= max(threshold, 1):
-                    level = index
-        return level
+        return ladder_level(
+            status=referral["status"],
+            at_risk_date=referral["at_risk_date"],
+            due_date=referral["due_date"],
+            today=self.today,
+            working_days_between=self.calendars[province_id].between,
+        )
 
     # the demand
 

@@ -2,8 +2,8 @@
 layout (one row per person, household columns on every row), for the import
 benchmark and for trying imports by hand.
 
-    manage.py generate_registry_files --households 50000 --persons 200000 --out var/bench/
-    manage.py generate_registry_files --rows 1000000 --out var/bench/    # 1M persons, 250k households
+    .venv/bin/python -m bench.generators registry_files --households 50000 --persons 200000 --out var/bench/
+    .venv/bin/python -m bench.generators registry_files --rows 1000000 --out var/bench/    # 1M persons
 
 Everything is made up: valid-looking national codes and mobiles that belong
 to nobody, names from common Persian first and last names.
