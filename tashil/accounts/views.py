@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils.decorators import method_decorator
@@ -17,6 +17,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 from django_otp import login as otp_login
 from django_otp.plugins.otp_static.models import StaticDevice
+
+from tashil.core.editing import save_form
 
 from . import two_factor
 from .forms import (
@@ -151,27 +153,33 @@ def two_factor_setup(request):
     if not secret or request.method == "GET" and "new" in request.GET:
         secret = request.session[SETUP_SECRET] = two_factor.new_secret()
     form = SetupConfirmForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            codes = two_factor.two_factor_enable(
-                user=user, acting_user=user, secret=secret, code=form.cleaned_data["code"]
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        else:
-            del request.session[SETUP_SECRET]
-            otp_login(request, two_factor.totp_device(user))
-            messages.success(request, _("Two-factor login is on."))
-            return _show_codes(request, codes)
-    uri = two_factor.provisioning_uri(user, secret)
-    context = {
-        "form": form,
-        # SVG made by the qrcode library from the key alone: no user text in it.
-        "qr_svg": mark_safe(two_factor.qr_svg(uri)),  # noqa: S308
-        "secret": two_factor.secret_for_humans(secret),
-        "required": two_factor.is_required(user),
-    }
-    return render(request, "accounts/two_factor_setup.html", context)
+
+    def success(codes):
+        del request.session[SETUP_SECRET]
+        otp_login(request, two_factor.totp_device(user))
+        messages.success(request, _("Two-factor login is on."))
+        return _show_codes(request, codes)
+
+    def page(edit):
+        uri = two_factor.provisioning_uri(user, secret)
+        context = {
+            "form": edit.form,
+            # SVG made by the qrcode library from the key alone: no user text in it.
+            "qr_svg": mark_safe(two_factor.qr_svg(uri)),  # noqa: S308
+            "secret": two_factor.secret_for_humans(secret),
+            "required": two_factor.is_required(user),
+        }
+        return render(request, "accounts/two_factor_setup.html", context)
+
+    return save_form(
+        request,
+        form,
+        lambda data: two_factor.two_factor_enable(
+            user=user, acting_user=user, secret=secret, code=data["code"]
+        ),
+        success=success,
+        page=page,
+    )
 
 
 @never_cache
@@ -193,18 +201,20 @@ def two_factor_disable(request):
     if not two_factor.is_enabled(request.user):
         return redirect("accounts:two_factor")
     form = CodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            two_factor.two_factor_disable(
-                user=request.user, acting_user=request.user, code=form.cleaned_data["code"]
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, _("Two-factor login is off."))
-            return redirect("accounts:two_factor")
-    context = {"form": form, "required": two_factor.is_required(request.user)}
-    return render(request, "accounts/two_factor_disable.html", context)
+    return save_form(
+        request,
+        form,
+        lambda data: two_factor.two_factor_disable(
+            user=request.user, acting_user=request.user, code=data["code"]
+        ),
+        message=_("Two-factor login is off."),
+        success=lambda _result: redirect("accounts:two_factor"),
+        page=lambda edit: render(
+            request,
+            "accounts/two_factor_disable.html",
+            {"form": edit.form, "required": two_factor.is_required(request.user)},
+        ),
+    )
 
 
 # --- The province rule -----------------------------------------------------------------------

@@ -1,7 +1,7 @@
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import HttpResponse
@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.errors import ConflictError
+from tashil.core.editing import save_form
 from tashil.geo.models import Area
 
 from . import selectors, services
@@ -134,21 +134,23 @@ def agency_create(request):
     )
     if areas is None:
         del form.fields["jurisdiction"]
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
-        try:
-            agency = services.agency_create(acting_user=user, **data)
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            if "jurisdiction" not in form.fields:
-                messages.success(
-                    request, _("The agency was added. Now choose the areas it serves.")
-                )
-                return redirect("agencies:edit", code=agency.code)
-            messages.success(request, _("The agency was added."))
-            return redirect("agencies:detail", code=agency.code)
-    return render(request, "agencies/form.html", {"form": form, "agency": None})
+
+    def success(agency):
+        if "jurisdiction" not in form.fields:
+            messages.success(request, _("The agency was added. Now choose the areas it serves."))
+            return redirect("agencies:edit", code=agency.code)
+        messages.success(request, _("The agency was added."))
+        return redirect("agencies:detail", code=agency.code)
+
+    return save_form(
+        request,
+        form,
+        lambda data: services.agency_create(acting_user=user, **data),
+        success=success,
+        page=lambda edit: render(
+            request, "agencies/form.html", {"form": edit.form, "agency": None}
+        ),
+    )
 
 
 def _agency_initial(agency, contact_only):
@@ -184,46 +186,46 @@ def agency_edit(request, code):
         return AgencyEditForm(data, areas=areas, initial=_agency_initial(agency, False))
 
     form = make_form(request.POST or None)
-    conflict, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        fields = dict(form.cleaned_data)
+    shown = {"agency": agency}
+
+    def save(data):
+        fields = dict(data)
         version = fields.pop("version")
-        try:
-            if contact_only:
-                services.agency_update_contact(
-                    agency=agency, acting_user=user, expected_version=version, **fields
-                )
-            else:
-                services.agency_update(
-                    agency=agency, acting_user=user, expected_version=version, **fields
-                )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            # Keep what the user typed, show what is saved now, and take the
-            # current version so that saving again is a deliberate overwrite.
-            agency = get_object_or_404(selectors.agency_detail_queryset(user), pk=agency.pk)
-            data = request.POST.copy()
-            data["version"] = str(agency.version)
-            form = make_form(data)
-            form.is_valid()
-            conflict, status = error.message, 409
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("agencies:detail", code=agency.code)
-    return render(
+        update = services.agency_update_contact if contact_only else services.agency_update
+        return update(agency=agency, acting_user=user, expected_version=version, **fields)
+
+    def reload():
+        # Keep what the user typed, show what is saved now, and take the
+        # current version so that saving again is a deliberate overwrite.
+        shown["agency"] = get_object_or_404(selectors.agency_detail_queryset(user), pk=agency.pk)
+        data = request.POST.copy()
+        data["version"] = str(shown["agency"].version)
+        again = make_form(data)
+        again.is_valid()
+        return again
+
+    return save_form(
         request,
-        "agencies/form.html",
-        {
-            "form": form,
-            "agency": agency,
-            "contact_only": contact_only,
-            "conflict": conflict,
-            "current_jurisdiction": list(selectors.agency_jurisdiction(agency))
-            if conflict
-            else None,
-        },
-        status=status,
+        form,
+        save,
+        message=_("The changes were saved."),
+        success=lambda _agency: redirect("agencies:detail", code=agency.code),
+        reload=reload,
+        conflict_on_form=False,
+        page=lambda edit: render(
+            request,
+            "agencies/form.html",
+            {
+                "form": edit.form,
+                "agency": shown["agency"],
+                "contact_only": contact_only,
+                "conflict": edit.conflict,
+                "current_jurisdiction": list(selectors.agency_jurisdiction(shown["agency"]))
+                if edit.conflict
+                else None,
+            },
+            status=edit.status,
+        ),
     )
 
 
@@ -264,20 +266,22 @@ def _category_form_page(request, *, category=None):
     else:
         initial = {"parent": request.GET.get("parent"), "sla_working_days": 10, "is_active": True}
     form = CategoryForm(request.POST or None, tree=tree, exclude=exclude, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            if category is None:
-                saved = services.category_create(acting_user=user, **form.cleaned_data)
-            else:
-                saved = services.category_update(
-                    category=category, acting_user=user, **form.cleaned_data
-                )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            messages.success(request, _("The category was saved."))
-            return redirect(f"{reverse('agencies:categories')}#cat-{saved.code}")
-    return render(request, "agencies/category_form.html", {"form": form, "category": category})
+
+    def save(data):
+        if category is None:
+            return services.category_create(acting_user=user, **data)
+        return services.category_update(category=category, acting_user=user, **data)
+
+    return save_form(
+        request,
+        form,
+        save,
+        message=_("The category was saved."),
+        success=lambda saved: redirect(f"{reverse('agencies:categories')}#cat-{saved.code}"),
+        page=lambda edit: render(
+            request, "agencies/category_form.html", {"form": edit.form, "category": category}
+        ),
+    )
 
 
 @role_required
@@ -375,23 +379,26 @@ def routing_set(request):
         areas=_manageable_areas(user),
         agencies=Agency.objects.manageable_by(user).order_by("name_fa"),
     )
-    if form.is_valid():
-        try:
-            rule = services.routing_rule_set(acting_user=user, **form.cleaned_data)
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            messages.success(
-                request,
-                _("Demands of %(category)s in %(area)s now go to %(agency)s.")
-                % {
-                    "category": rule.category.name,
-                    "area": rule.area.name,
-                    "agency": rule.agency.name,
-                },
-            )
-            return redirect(f"{reverse('agencies:routing')}?category={rule.category.code}")
-    return _routing_page(request, rule_form=form)
+
+    def success(rule):
+        messages.success(
+            request,
+            _("Demands of %(category)s in %(area)s now go to %(agency)s.")
+            % {
+                "category": rule.category.name,
+                "area": rule.area.name,
+                "agency": rule.agency.name,
+            },
+        )
+        return redirect(f"{reverse('agencies:routing')}?category={rule.category.code}")
+
+    return save_form(
+        request,
+        form,
+        lambda data: services.routing_rule_set(acting_user=user, **data),
+        success=success,
+        page=lambda edit: _routing_page(request, rule_form=edit.form),
+    )
 
 
 @role_required

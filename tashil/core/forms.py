@@ -98,20 +98,27 @@ class StyledFormMixin:
                     attrs["class"] = f"{attrs.get('class', '')} is-invalid".strip()
                 attrs["aria-invalid"] = "true"
 
-    def apply_service_error(self, error: ValidationError) -> None:
-        """Put a service's ValidationError on the fields it names; anything
-        the form does not show goes to the form-wide errors."""
-        if hasattr(error, "error_dict"):
-            for name, errors in error.error_dict.items():
-                target = name if name in self.fields else None
-                for e in errors:
-                    self.add_error(target, e)
-        else:
-            self.add_error(None, error)
-        self._mark_invalid()
+    def apply_service_error(self, error: ValidationError, aliases=None) -> None:
+        apply_service_error(self, error, aliases)
 
     def data_for_service(self, exclude=("version",)) -> dict:
         return {k: v for k, v in self.cleaned_data.items() if k not in exclude}
+
+
+def apply_service_error(form, error: ValidationError, aliases=None) -> None:
+    """Put a service's ValidationError on the fields it names (`aliases` maps
+    the service's name to the form's); anything the form does not show goes
+    to the form-wide errors."""
+    aliases = aliases or {}
+    if hasattr(error, "error_dict"):
+        for name, errors in error.error_dict.items():
+            target = aliases.get(name, name)
+            for e in errors:
+                form.add_error(target if target in form.fields else None, e)
+    else:
+        form.add_error(None, error)
+    if hasattr(form, "_mark_invalid"):
+        form._mark_invalid()
 
 
 class StyledForm(StyledFormMixin, forms.Form):

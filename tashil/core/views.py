@@ -1,6 +1,6 @@
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,6 +14,7 @@ from tashil.geo.models import Area
 
 from . import calendar, jalali
 from .audit import audit_visible_to, personal_types, present
+from .editing import save_form
 from .forms import JalaliDateField, StyledForm
 from .models import Closure, Holiday
 
@@ -85,17 +86,17 @@ def calendar_page(request):
     )
     period = jalali.Period("year", year)
     form = ClosureForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            calendar.closure_create(
-                province=province, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.success(request, _("The closure was saved. Deadlines now skip these days."))
-            return redirect(f"{request.path}?province={province.code}&year={year}")
+    return save_form(
+        request,
+        form,
+        lambda data: calendar.closure_create(province=province, acting_user=request.user, **data),
+        message=_("The closure was saved. Deadlines now skip these days."),
+        success=lambda _closure: redirect(f"{request.path}?province={province.code}&year={year}"),
+        page=lambda edit: _calendar_page(request, province, provinces, year, period, edit.form),
+    )
+
+
+def _calendar_page(request, province, provinces, year, period, form):
     holidays = Holiday.objects.filter(date__range=(period.start, period.end)).order_by("date")
     closures = Closure.objects.filter(
         province=province, end_date__gte=period.start, start_date__lte=period.end

@@ -28,21 +28,6 @@ MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_FILES = 6
 
 
-def apply_service_error(form, error: ValidationError, aliases=None) -> None:
-    """Put a service's ValidationError on the field it names (`aliases` maps
-    the service's name to the form's); anything else goes to the top."""
-    aliases = aliases or {}
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            target = aliases.get(name, name)
-            for e in errors:
-                form.add_error(target if target in form.fields else None, e)
-    else:
-        form.add_error(None, error)
-    if hasattr(form, "_mark_invalid"):
-        form._mark_invalid()
-
-
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 

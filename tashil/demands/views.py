@@ -18,6 +18,7 @@ from tashil.accounts.scopes import scope_of
 from tashil.agencies.models import Agency
 from tashil.agencies.routing import route
 from tashil.agencies.selectors import category_tree
+from tashil.core.editing import save_form
 from tashil.core.errors import ConflictError
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
@@ -41,7 +42,6 @@ from .forms import (
     ReferralMoveForm,
     RejectForm,
     RequestInfoForm,
-    apply_service_error,
     build_filter_form,
 )
 from .models import (
@@ -165,10 +165,10 @@ def demand_create(request):
     form.fields["area"].choices = [("", form.fields["area"].empty_label)] + [
         (a.code, form.fields["area"].label_from_instance(a)) for a in area_list
     ]
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
+
+    def save(d):
         try:
-            submission = services.demand_submit(
+            return services.demand_submit(
                 channel=d["channel"],
                 category=d["category"],
                 description=d["description"],
@@ -184,26 +184,34 @@ def demand_create(request):
                 acting_user=user,
                 idempotency_key=d["idempotency_key"],
             )
-        except ValidationError as error:
-            apply_service_error(form, error, {**ALIASES, "latitude": "area"})
         except PermissionDenied:
-            form.add_error("area", _("Your offices do not serve this neighbourhood."))
-        else:
-            demand = submission.demand
-            messages.success(
-                request,
-                _("The demand is recorded. Tracking code: %(code)s")
-                % {"code": demand.display_code},
-            )
-            return redirect("demands:detail", code=demand.code)
-    return render(
+            raise ValidationError(
+                {"area": _("Your offices do not serve this neighbourhood.")}
+            ) from None
+
+    def success(submission):
+        demand = submission.demand
+        messages.success(
+            request,
+            _("The demand is recorded. Tracking code: %(code)s") % {"code": demand.display_code},
+        )
+        return redirect("demands:detail", code=demand.code)
+
+    return save_form(
         request,
-        "demands/create.html",
-        {
-            "form": form,
-            "map_data": collection_for_areas(area_list, user=user, zones=[]),
-            **map_context(),
-        },
+        form,
+        save,
+        success=success,
+        aliases={**ALIASES, "latitude": "area"},
+        page=lambda edit: render(
+            request,
+            "demands/create.html",
+            {
+                "form": edit.form,
+                "map_data": collection_for_areas(area_list, user=user, zones=[]),
+                **map_context(),
+            },
+        ),
     )
 
 
@@ -372,35 +380,54 @@ def _require_work(request, demand):
 def _after_action(request, demand, key, make_form, call, success, *, current_version=None):
     """Run a service for a valid form and go back to the page; on a refused
     input or a conflict, show the page again with the user's input kept."""
-    form = make_form(request.POST)
-    conflict, status = None, 200
     loaded = current_version or (lambda: demand.version)
-    if form.is_valid():
-        try:
-            # A stale page is a conflict even when the move it asks for is no
-            # longer possible: "someone changed it" explains more than "not allowed".
-            if "version" in form.cleaned_data and form.cleaned_data["version"] != loaded():
-                raise ConflictError()
-            call(form.cleaned_data)
-        except ValidationError as error:
-            apply_service_error(form, error, {"photo": "evidence"} if key == "close" else ALIASES)
-        except ConflictError as error:
-            conflict, status = error.message, 409
-        else:
-            messages.success(request, success)
-            return redirect(f"{reverse('demands:detail', kwargs={'code': demand.code})}#timeline")
-    # Reload what is saved now, so the page shows the other person's change.
-    demand = get_object_or_404(selectors.demand_detail_queryset(request.user), pk=demand.pk)
-    if conflict:
+    form = make_form(request.POST)
+    fresh = {}
+
+    def save(data):
+        # A stale page is a conflict even when the move it asks for is no
+        # longer possible: "someone changed it" explains more than "not allowed".
+        if "version" in data and data["version"] != loaded():
+            raise ConflictError()
+        return call(data)
+
+    def saved():
+        # What is saved now, so the page shows the other person's change.
+        if "demand" not in fresh:
+            fresh["demand"] = get_object_or_404(
+                selectors.demand_detail_queryset(request.user), pk=demand.pk
+            )
+        return fresh["demand"]
+
+    def reload():
         # The user's input stays; the form now carries the version just read,
         # so sending it again is a deliberate decision.
         data = request.POST.copy()
         data[form.add_prefix("version")] = str(
-            current_version() if current_version else demand.version
+            current_version() if current_version else saved().version
         )
-        form = make_form(data)
-        form.is_valid()
-    return _demand_page(request, demand, bound={key: form}, status=status, conflict=conflict)
+        again = make_form(data)
+        again.is_valid()
+        return again
+
+    def page(edit):
+        return _demand_page(
+            request, saved(), bound={key: edit.form}, status=edit.status, conflict=edit.conflict
+        )
+
+    return save_form(
+        request,
+        form,
+        save,
+        success=lambda _result: redirect(
+            f"{reverse('demands:detail', kwargs={'code': demand.code})}#timeline"
+        ),
+        message=success,
+        page=page,
+        aliases={"photo": "evidence"} if key == "close" else ALIASES,
+        reload=reload,
+        conflict_on_form=False,
+    )
 
 
 @staff_required
@@ -735,38 +762,46 @@ def referral_move(request, pk):
     if not as_agency:
         raise PermissionDenied
     form = ReferralMoveForm(request.POST, request.FILES, to_status=to_status)
-    conflict, status = None, 200
-    if form.is_valid():
-        d = form.cleaned_data
-        try:
-            if d["version"] != referral.version:
-                raise ConflictError()
-            services.referral_move(
-                referral=referral,
-                to_status=to_status,
-                acting_user=user,
-                note=d.get("note", ""),
-                expected_date=d.get("expected_date"),
-                attachments=d.get("attachments", []),
-                expected_version=d["version"],
-            )
-        except ValidationError as error:
-            apply_service_error(form, error, {"photo": "attachments"})
-        except ConflictError as error:
-            conflict, status = error.message, 409
-        else:
-            messages.success(
-                request, _("The referral is updated: %(status)s.") % {"status": to_status.label}
-            )
-            return redirect("demands:referral", pk=referral.pk)
-    referral = get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
-    if conflict:
+
+    def save(d):
+        if d["version"] != referral.version:
+            raise ConflictError()
+        return services.referral_move(
+            referral=referral,
+            to_status=to_status,
+            acting_user=user,
+            note=d.get("note", ""),
+            expected_date=d.get("expected_date"),
+            attachments=d.get("attachments", []),
+            expected_version=d["version"],
+        )
+
+    def saved():
+        return get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
+
+    def reload():
         data = request.POST.copy()
-        data[form.add_prefix("version")] = str(referral.version)
-        form = ReferralMoveForm(data, request.FILES, to_status=to_status)
-        form.is_valid()
-    return _referral_page(
-        request, referral, bound={f"mv-{to_status}": form}, status=status, conflict=conflict
+        data[form.add_prefix("version")] = str(saved().version)
+        again = ReferralMoveForm(data, request.FILES, to_status=to_status)
+        again.is_valid()
+        return again
+
+    return save_form(
+        request,
+        form,
+        save,
+        success=lambda _result: redirect("demands:referral", pk=referral.pk),
+        message=_("The referral is updated: %(status)s.") % {"status": to_status.label},
+        page=lambda edit: _referral_page(
+            request,
+            saved(),
+            bound={f"mv-{to_status}": edit.form},
+            status=edit.status,
+            conflict=edit.conflict,
+        ),
+        aliases={"photo": "attachments"},
+        reload=reload,
+        conflict_on_form=False,
     )
 
 

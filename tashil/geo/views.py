@@ -1,12 +1,11 @@
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.errors import ConflictError
+from tashil.core.editing import save_form
 
 from . import selectors, services
 from .forms import AreaForm, HazardZoneForm
@@ -65,28 +64,23 @@ def area_edit(request, code):
         raise PermissionDenied(_("Only the province manager may change this area."))
     version = services.area_version(area)
     form = AreaForm(request.POST or None, area=area, version=version)
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.area_update(
-                area=area,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"] or None,
-                **form.data_for_service(),
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
-            messages.success(request, _("The area was saved."))
-            return redirect("geo:detail", code=area.code)
-    return render(
+    return save_form(
         request,
-        "geo/area_form.html",
-        {"area": area, "form": form, "ancestors": selectors.ancestors_of(area)},
-        status=status,
+        form,
+        lambda data: services.area_update(
+            area=area,
+            acting_user=request.user,
+            expected_version=data["version"] or None,
+            **form.data_for_service(),
+        ),
+        message=_("The area was saved."),
+        success=lambda _area: redirect("geo:detail", code=area.code),
+        page=lambda edit: render(
+            request,
+            "geo/area_form.html",
+            {"area": area, "form": edit.form, "ancestors": selectors.ancestors_of(area)},
+            status=edit.status,
+        ),
     )
 
 
@@ -109,15 +103,18 @@ def hazard_create(request, code):
         areas=_zone_area_choices(request, area),
         initial={"area": area.pk if area.level != Area.Level.PROVINCE else None},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            zone = services.hazard_zone_create(acting_user=request.user, **form.data_for_service())
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, _("The hazard zone was saved."))
-            return redirect("geo:detail", code=zone.area.code)
-    return render(request, "geo/hazard_form.html", {"area": area, "form": form, "zone": None})
+    return save_form(
+        request,
+        form,
+        lambda _data: services.hazard_zone_create(
+            acting_user=request.user, **form.data_for_service()
+        ),
+        message=_("The hazard zone was saved."),
+        success=lambda zone: redirect("geo:detail", code=zone.area.code),
+        page=lambda edit: render(
+            request, "geo/hazard_form.html", {"area": area, "form": edit.form, "zone": None}
+        ),
+    )
 
 
 def hazard_edit(request, code):
@@ -132,28 +129,23 @@ def hazard_edit(request, code):
         zone=zone,
         version=services.hazard_zone_version(zone),
     )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            zone = services.hazard_zone_update(
-                zone=zone,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"] or None,
-                **form.data_for_service(),
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
-            messages.success(request, _("The hazard zone was saved."))
-            return redirect("geo:detail", code=zone.area.code)
-    return render(
+    return save_form(
         request,
-        "geo/hazard_form.html",
-        {"area": zone.area, "form": form, "zone": zone},
-        status=status,
+        form,
+        lambda data: services.hazard_zone_update(
+            zone=zone,
+            acting_user=request.user,
+            expected_version=data["version"] or None,
+            **form.data_for_service(),
+        ),
+        message=_("The hazard zone was saved."),
+        success=lambda saved: redirect("geo:detail", code=saved.area.code),
+        page=lambda edit: render(
+            request,
+            "geo/hazard_form.html",
+            {"area": zone.area, "form": edit.form, "zone": zone},
+            status=edit.status,
+        ),
     )
 
 

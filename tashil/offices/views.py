@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tashil.accounts.models import Role
 from tashil.accounts.scopes import scope_of
-from tashil.core.errors import ConflictError
+from tashil.core.editing import save_form
 from tashil.geo import selectors as geo_selectors
 from tashil.geo.models import Area
 from tashil.geo.views import map_context, require_role
@@ -118,15 +118,16 @@ def office_create(request):
     if not services.can_create_office(request.user):
         raise PermissionDenied(_("Only province managers may open offices."))
     form = OfficeForm(request.POST or None, provinces=_managed_provinces(request.user))
-    if request.method == "POST" and form.is_valid():
-        try:
-            office = services.office_create(acting_user=request.user, **form.data_for_service())
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, _("The office was created."))
-            return redirect("offices:detail", code=office.code)
-    return render(request, "offices/office_form.html", {"form": form, "office": None})
+    return save_form(
+        request,
+        form,
+        lambda _data: services.office_create(acting_user=request.user, **form.data_for_service()),
+        message=_("The office was created."),
+        success=lambda office: redirect("offices:detail", code=office.code),
+        page=lambda edit: render(
+            request, "offices/office_form.html", {"form": edit.form, "office": None}
+        ),
+    )
 
 
 def _edit_page(request, office, *, form=None, status_form=None, status=200):
@@ -151,25 +152,20 @@ def office_edit(request, code):
     if request.method != "POST":
         return _edit_page(request, office)
     form = OfficeForm(request.POST, provinces=[office.province], office=office)
-    status = 200
-    if form.is_valid():
-        try:
-            services.office_update(
-                office=office,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"],
-                **form.data_for_service(),
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        except ConflictError as exc:
-            # The user's input stays in the form, so nothing typed is lost.
-            form.add_error(None, exc.message)
-            status = 409
-        else:
-            messages.success(request, _("The office was saved."))
-            return redirect("offices:detail", code=office.code)
-    return _edit_page(request, office, form=form, status=status)
+    # On a conflict the user's input stays in the form, so nothing typed is lost.
+    return save_form(
+        request,
+        form,
+        lambda data: services.office_update(
+            office=office,
+            acting_user=request.user,
+            expected_version=data["version"],
+            **form.data_for_service(),
+        ),
+        message=_("The office was saved."),
+        success=lambda _office: redirect("offices:detail", code=office.code),
+        page=lambda edit: _edit_page(request, office, form=edit.form, status=edit.status),
+    )
 
 
 @require_POST
@@ -177,25 +173,20 @@ def office_status(request, code):
     office = _manageable_office(request, code)
     allowed = sorted(services.STATUS_TRANSITIONS[office.status])
     form = OfficeStatusForm(request.POST, office=office, allowed=allowed)
-    status = 200
-    if form.is_valid():
-        try:
-            services.office_set_status(
-                office=office,
-                acting_user=request.user,
-                status=form.cleaned_data["status"],
-                opened_on=form.cleaned_data["opened_on"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
-            messages.success(request, _("The office's status was changed."))
-            return redirect("offices:detail", code=office.code)
-    return _edit_page(request, office, status_form=form, status=status)
+    return save_form(
+        request,
+        form,
+        lambda data: services.office_set_status(
+            office=office,
+            acting_user=request.user,
+            status=data["status"],
+            opened_on=data["opened_on"],
+            expected_version=data["version"],
+        ),
+        message=_("The office's status was changed."),
+        success=lambda _office: redirect("offices:detail", code=office.code),
+        page=lambda edit: _edit_page(request, office, status_form=edit.form, status=edit.status),
+    )
 
 
 # --- Staff -----------------------------------------------------------------
@@ -285,15 +276,16 @@ def operator_list(request):
 def operator_create(request):
     _require_operator_manager(request.user)
     form = OperatorForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.operator_create(acting_user=request.user, **form.data_for_service())
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        else:
-            messages.success(request, _("The operator was registered."))
-            return redirect("offices:operators")
-    return render(request, "offices/operator_form.html", {"form": form, "operator": None})
+    return save_form(
+        request,
+        form,
+        lambda _data: services.operator_create(acting_user=request.user, **form.data_for_service()),
+        message=_("The operator was registered."),
+        success=lambda _operator: redirect("offices:operators"),
+        page=lambda edit: render(
+            request, "offices/operator_form.html", {"form": edit.form, "operator": None}
+        ),
+    )
 
 
 def operator_edit(request, pk):
@@ -306,23 +298,21 @@ def operator_edit(request, pk):
     form = OperatorForm(
         request.POST or None, operator=operator, version=services.operator_version(operator)
     )
-    status = 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.operator_update(
-                operator=operator,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"] or None,
-                **form.data_for_service(),
-            )
-        except ValidationError as exc:
-            form.apply_service_error(exc)
-        except ConflictError as exc:
-            form.add_error(None, exc.message)
-            status = 409
-        else:
-            messages.success(request, _("The operator was saved."))
-            return redirect("offices:operators")
-    return render(
-        request, "offices/operator_form.html", {"form": form, "operator": operator}, status=status
+    return save_form(
+        request,
+        form,
+        lambda data: services.operator_update(
+            operator=operator,
+            acting_user=request.user,
+            expected_version=data["version"] or None,
+            **form.data_for_service(),
+        ),
+        message=_("The operator was saved."),
+        success=lambda _operator: redirect("offices:operators"),
+        page=lambda edit: render(
+            request,
+            "offices/operator_form.html",
+            {"form": edit.form, "operator": operator},
+            status=edit.status,
+        ),
     )

@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tashil.core.errors import ConflictError
+from tashil.core.editing import save_form
 from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
 
@@ -59,19 +59,15 @@ def import_upload(request):
     if not offices.exists():
         raise PermissionDenied
     form = UploadForm(request.POST or None, request.FILES or None, offices=offices)
-    if request.method == "POST" and form.is_valid():
-        try:
-            batch = services.import_upload(
-                acting_user=user,
-                office=form.cleaned_data["office"],
-                upload=form.cleaned_data["file"],
-                sheet=form.cleaned_data["sheet"],
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            return redirect("registry:import_mapping", pk=batch.pk)
-    return render(request, "registry/import/upload.html", {"form": form})
+    return save_form(
+        request,
+        form,
+        lambda data: services.import_upload(
+            acting_user=user, office=data["office"], upload=data["file"], sheet=data["sheet"]
+        ),
+        success=lambda batch: redirect("registry:import_mapping", pk=batch.pk),
+        page=lambda edit: render(request, "registry/import/upload.html", {"form": edit.form}),
+    )
 
 
 def import_template(request, file_format):
@@ -132,32 +128,40 @@ def import_mapping(request, pk):
         samples=_samples(batch),
         initial_mapping=initial,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.import_set_mapping(
-                acting_user=request.user,
-                batch=batch,
-                mapping=form.mapping(),
-                save_as=form.cleaned_data["save_as"],
-            )
-        except ValidationError as error:
-            for message in error.message_dict.get("mapping", error.messages):
-                form.add_error(None, message)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-        else:
-            return redirect("registry:import_progress", pk=batch.pk)
-    return render(
+    return save_form(
         request,
-        "registry/import/mapping.html",
-        {
-            "batch": batch,
-            "form": form,
-            "saved": saved,
-            "chosen": chosen,
-            "sheets": (batch.stats or {}).get("sheets", []),
-        },
+        form,
+        lambda data: services.import_set_mapping(
+            acting_user=request.user,
+            batch=batch,
+            mapping=form.mapping(),
+            save_as=data["save_as"],
+        ),
+        success=lambda _batch: redirect("registry:import_progress", pk=batch.pk),
+        on_error=_errors_on_top("mapping"),
+        page=lambda edit: render(
+            request,
+            "registry/import/mapping.html",
+            {
+                "batch": batch,
+                "form": edit.form,
+                "saved": saved,
+                "chosen": chosen,
+                "sheets": (batch.stats or {}).get("sheets", []),
+            },
+            status=edit.status,
+        ),
     )
+
+
+def _errors_on_top(field):
+    """The page shows the service's complaints about `field` above the form."""
+
+    def on_error(form, error):
+        for message in error.message_dict.get(field, error.messages):
+            form.add_error(None, message)
+
+    return on_error
 
 
 # --- Preview, commit, progress, done --------------------------------------------------------------
@@ -175,32 +179,30 @@ def import_preview(request, pk):
     ):
         return redirect("registry:import_detail", pk=batch.pk)
     form = CommitForm(request.POST or None, initial={"mode": batch.mode})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.import_commit(
-                acting_user=request.user, batch=batch, mode=form.cleaned_data["mode"]
-            )
-        except ValidationError as error:
-            for message in error.message_dict.get("mode", error.messages):
-                form.add_error(None, message)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-        else:
-            return redirect("registry:import_progress", pk=batch.pk)
-    return render(
+    return save_form(
         request,
-        "registry/import/preview.html",
-        {
-            "batch": batch,
-            "form": form,
-            "errors": batch.errors[:PREVIEW_ERRORS],
-            "more_errors": max(len(batch.errors) - PREVIEW_ERRORS, 0),
-            "columns": sorted(
-                (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
-            ),
-            "counts": (batch.stats or {}).get("counts", {}),
-            "can_commit": batch.valid_rows > 0,
-        },
+        form,
+        lambda data: services.import_commit(
+            acting_user=request.user, batch=batch, mode=data["mode"]
+        ),
+        success=lambda _result: redirect("registry:import_progress", pk=batch.pk),
+        on_error=_errors_on_top("mode"),
+        page=lambda edit: render(
+            request,
+            "registry/import/preview.html",
+            {
+                "batch": batch,
+                "form": edit.form,
+                "errors": batch.errors[:PREVIEW_ERRORS],
+                "more_errors": max(len(batch.errors) - PREVIEW_ERRORS, 0),
+                "columns": sorted(
+                    (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
+                ),
+                "counts": (batch.stats or {}).get("counts", {}),
+                "can_commit": batch.valid_rows > 0,
+            },
+            status=edit.status,
+        ),
     )
 
 

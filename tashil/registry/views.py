@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tashil.accounts.scopes import scope_of
 from tashil.core import jalali
+from tashil.core.editing import save_form
 from tashil.core.errors import ConflictError
 from tashil.geo.models import Area
 
@@ -154,18 +155,20 @@ def household_create(request):
     form, offices = _household_form(request, data=request.POST or None)
     if not offices:
         raise PermissionDenied
-    if request.method == "POST" and form.is_valid():
-        office = form.cleaned_data.get("office") or offices[0]
-        try:
-            household = services.household_create(
-                acting_user=request.user, office=office, **form.service_fields()
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            messages.success(request, _("The household was registered. Now add its members."))
-            return redirect("registry:person_create", pk=household.pk)
-    return render(request, "registry/household_form.html", {"form": form, "household": None})
+    return save_form(
+        request,
+        form,
+        lambda data: services.household_create(
+            acting_user=request.user,
+            office=data.get("office") or offices[0],
+            **form.service_fields(),
+        ),
+        message=_("The household was registered. Now add its members."),
+        success=lambda household: redirect("registry:person_create", pk=household.pk),
+        page=lambda edit: render(
+            request, "registry/household_form.html", {"form": edit.form, "household": None}
+        ),
+    )
 
 
 def _household_initial(household):
@@ -182,32 +185,35 @@ def household_edit(request, pk):
         data=request.POST or None,
         initial=_household_initial(household),
     )
-    conflict, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.household_update(
-                household=household,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            household = selectors.household_for(request.user, pk)
-            data = request.POST.copy()
-            data["version"] = str(household.version)
-            form, _offices = _household_form(request, household=household, data=data)
-            form.is_valid()
-            conflict, status = error.message, 409
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("registry:household_detail", pk=household.pk)
-    return render(
+    shown = {"household": household}
+
+    def reload():
+        shown["household"] = selectors.household_for(request.user, pk)
+        data = request.POST.copy()
+        data["version"] = str(shown["household"].version)
+        again, _offices = _household_form(request, household=shown["household"], data=data)
+        again.is_valid()
+        return again
+
+    return save_form(
         request,
-        "registry/household_form.html",
-        {"form": form, "household": household, "conflict": conflict},
-        status=status,
+        form,
+        lambda data: services.household_update(
+            household=household,
+            acting_user=request.user,
+            expected_version=data["version"],
+            **form.service_fields(),
+        ),
+        message=_("The changes were saved."),
+        success=lambda _household: redirect("registry:household_detail", pk=household.pk),
+        reload=reload,
+        conflict_on_form=False,
+        page=lambda edit: render(
+            request,
+            "registry/household_form.html",
+            {"form": edit.form, "household": shown["household"], "conflict": edit.conflict},
+            status=edit.status,
+        ),
     )
 
 
@@ -541,41 +547,51 @@ def person_edit(request, pk):
         messages.info(request, _("This record was merged; edit the record it was merged into."))
         return redirect("registry:person_detail", pk=person.merged_into_id)
     form = PersonForm(request.POST or None, creating=False, initial=_person_initial(person))
-    conflict, status, duplicate = None, 200, None
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.person_update(
-                person=person,
-                acting_user=request.user,
-                expected_version=form.cleaned_data["version"],
-                **form.service_fields(),
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-            duplicate = _duplicate_link(error)
-        except ConflictError as error:
-            person = selectors.person_for(request.user, pk)
-            data = request.POST.copy()
-            data["version"] = str(person.version)
-            form = PersonForm(data, creating=False)
-            form.is_valid()
-            conflict, status = error.message, 409
-        else:
-            messages.success(request, _("The changes were saved."))
-            return redirect("registry:person_detail", pk=person.pk)
-    current = selectors.current_membership(person)
-    return render(
+    shown = {"person": person, "duplicate": None}
+
+    def on_error(form, error):
+        form.apply_service_error(error)
+        shown["duplicate"] = _duplicate_link(error)
+
+    def reload():
+        shown["person"] = selectors.person_for(request.user, pk)
+        data = request.POST.copy()
+        data["version"] = str(shown["person"].version)
+        again = PersonForm(data, creating=False)
+        again.is_valid()
+        return again
+
+    def page(edit):
+        current = selectors.current_membership(shown["person"])
+        return render(
+            request,
+            "registry/person_form.html",
+            {
+                "form": edit.form,
+                "person": shown["person"],
+                "household": current.household if current else None,
+                "conflict": edit.conflict,
+                "duplicate": shown["duplicate"],
+                "candidates": [],
+            },
+            status=edit.status,
+        )
+
+    return save_form(
         request,
-        "registry/person_form.html",
-        {
-            "form": form,
-            "person": person,
-            "household": current.household if current else None,
-            "conflict": conflict,
-            "duplicate": duplicate,
-            "candidates": [],
-        },
-        status=status,
+        form,
+        lambda data: services.person_update(
+            person=person,
+            acting_user=request.user,
+            expected_version=data["version"],
+            **form.service_fields(),
+        ),
+        message=_("The changes were saved."),
+        success=lambda _person: redirect("registry:person_detail", pk=person.pk),
+        on_error=on_error,
+        reload=reload,
+        conflict_on_form=False,
+        page=page,
     )
 
 
@@ -585,51 +601,63 @@ def person_edit(request, pk):
 def membership_add(request, pk):
     household = _managed_household(request, pk)
     form = MembershipAddForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         code = selectors.national_code_or_none(data["national_code"])
         person = dedupe.exact_national_code_match(code) if code else None
         if code is None:
-            form.add_error(
-                "national_code",
-                _("This national code is not valid. Check the digits and try again."),
+            raise ValidationError(
+                {
+                    "national_code": _(
+                        "This national code is not valid. Check the digits and try again."
+                    )
+                }
             )
-        elif person is None:
-            form.add_error(
-                "national_code",
-                _(
-                    "No one is registered with this national code. Add them as a new "
-                    "person instead."
-                ),
+        if person is None:
+            raise ValidationError(
+                {
+                    "national_code": _(
+                        "No one is registered with this national code. Add them as a new "
+                        "person instead."
+                    )
+                }
             )
-        else:
-            try:
-                services.membership_add(
-                    person=person,
-                    household=household,
-                    relation=data["relation"],
-                    joined_on=data["joined_on"],
-                    note=data["note"],
-                    acting_user=request.user,
-                )
-            except ConflictError as error:
-                form.add_error(None, error.message)
-            except PermissionDenied:
-                form.add_error(
-                    "national_code",
-                    _(
+        try:
+            services.membership_add(
+                person=person,
+                household=household,
+                relation=data["relation"],
+                joined_on=data["joined_on"],
+                note=data["note"],
+                acting_user=request.user,
+            )
+        except PermissionDenied:
+            raise ValidationError(
+                {
+                    "national_code": _(
                         "This person lives in a household of another office. Ask that "
                         "office or the province manager to move them."
-                    ),
-                )
-            except ValidationError as error:
-                form.apply_service_error(error)
-            else:
-                messages.success(
-                    request, _("%(name)s was added to the household.") % {"name": person}
-                )
-                return redirect("registry:household_detail", pk=household.pk)
-    return render(request, "registry/membership_add.html", {"form": form, "household": household})
+                    )
+                }
+            ) from None
+        return person
+
+    def success(person):
+        messages.success(request, _("%(name)s was added to the household.") % {"name": person})
+        return redirect("registry:household_detail", pk=household.pk)
+
+    return save_form(
+        request,
+        form,
+        save,
+        success=success,
+        page=lambda edit: render(
+            request,
+            "registry/membership_add.html",
+            {"form": edit.form, "household": household},
+            status=edit.status,
+        ),
+    )
 
 
 def _managed_membership(request, pk) -> Membership:
@@ -644,60 +672,55 @@ def _managed_membership(request, pk) -> Membership:
     return membership
 
 
-def membership_end(request, pk):
-    membership = _managed_membership(request, pk)
-    form = MembershipEndForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.membership_end(
-                membership=membership, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            messages.warning(request, error.message)
-            return redirect("registry:household_detail", pk=membership.household_id)
-        else:
-            messages.success(
-                request, _("The membership of %(name)s has ended.") % {"name": membership.person}
-            )
-            return redirect("registry:household_detail", pk=membership.household_id)
-    return render(
+def _membership_page(request, membership, title):
+    return lambda edit: render(
         request,
         "registry/membership_form.html",
         {
-            "form": form,
+            "form": edit.form,
             "membership": membership,
             "household": membership.household,
-            "title": _("End the membership of %(name)s") % {"name": membership.person},
+            "title": title,
         },
+        status=edit.status,
+    )
+
+
+def membership_end(request, pk):
+    membership = _managed_membership(request, pk)
+    form = MembershipEndForm(request.POST or None)
+    return save_form(
+        request,
+        form,
+        lambda data: services.membership_end(
+            membership=membership, acting_user=request.user, **data
+        ),
+        message=_("The membership of %(name)s has ended.") % {"name": membership.person},
+        success=lambda _result: redirect("registry:household_detail", pk=membership.household_id),
+        page=_membership_page(
+            request,
+            membership,
+            _("End the membership of %(name)s") % {"name": membership.person},
+        ),
     )
 
 
 def membership_relation(request, pk):
     membership = _managed_membership(request, pk)
     form = MembershipRelationForm(request.POST or None, initial={"relation": membership.relation})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.membership_set_relation(
-                membership=membership, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            form.add_error(None, error.message)
-        else:
-            messages.success(request, _("The relation was changed."))
-            return redirect("registry:household_detail", pk=membership.household_id)
-    return render(
+    return save_form(
         request,
-        "registry/membership_form.html",
-        {
-            "form": form,
-            "membership": membership,
-            "household": membership.household,
-            "title": _("Relation of %(name)s to the head") % {"name": membership.person},
-        },
+        form,
+        lambda data: services.membership_set_relation(
+            membership=membership, acting_user=request.user, **data
+        ),
+        message=_("The relation was changed."),
+        success=lambda _result: redirect("registry:household_detail", pk=membership.household_id),
+        page=_membership_page(
+            request,
+            membership,
+            _("Relation of %(name)s to the head") % {"name": membership.person},
+        ),
     )
 
 
@@ -707,19 +730,18 @@ def membership_relation(request, pk):
 def consent_create(request, pk):
     household = _managed_household(request, pk)
     form = ConsentForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.consent_record(
-                household=household, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            messages.success(request, _("The consent was recorded."))
-            return redirect(
-                reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#consent"
-            )
-    return render(request, "registry/consent_form.html", {"form": form, "household": household})
+    return save_form(
+        request,
+        form,
+        lambda data: services.consent_record(household=household, acting_user=request.user, **data),
+        message=_("The consent was recorded."),
+        success=lambda _consent: redirect(
+            reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#consent"
+        ),
+        page=lambda edit: render(
+            request, "registry/consent_form.html", {"form": edit.form, "household": household}
+        ),
+    )
 
 
 @require_POST
@@ -763,30 +785,33 @@ def household_refer(request, pk):
         province=household.office.province,
         initial=initial,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            link = services.household_refer(
-                household=household, acting_user=request.user, **form.cleaned_data
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        else:
-            messages.success(
-                request,
-                _("The household was referred. Demand %(code)s follows it up.")
-                % {"code": link.demand.display_code},
-            )
-            return redirect(
-                reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#referrals"
-            )
-    return render(
+
+    def success(link):
+        messages.success(
+            request,
+            _("The household was referred. Demand %(code)s follows it up.")
+            % {"code": link.demand.display_code},
+        )
+        return redirect(
+            reverse("registry:household_detail", kwargs={"pk": household.pk}) + "#referrals"
+        )
+
+    return save_form(
         request,
-        "registry/refer_form.html",
-        {
-            "form": form,
-            "household": household,
-            "consents": services.active_consents(household),
-        },
+        form,
+        lambda data: services.household_refer(
+            household=household, acting_user=request.user, **data
+        ),
+        success=success,
+        page=lambda edit: render(
+            request,
+            "registry/refer_form.html",
+            {
+                "form": edit.form,
+                "household": household,
+                "consents": services.active_consents(household),
+            },
+        ),
     )
 
 
@@ -851,9 +876,8 @@ def person_merge(request, first, second):
             "second_version": second.version,
         },
     )
-    conflict = None
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
+
+    def save(data):
         if data["keep"] == str(first.pk):
             keep, duplicate, keep_version, duplicate_version = (
                 first,
@@ -868,39 +892,51 @@ def person_merge(request, first, second):
                 data["second_version"],
                 data["first_version"],
             )
-        try:
-            services.person_merge(
-                keep=keep,
-                duplicate=duplicate,
-                acting_user=request.user,
-                keep_version=keep_version,
-                duplicate_version=duplicate_version,
-            )
-        except ValidationError as error:
-            for message in error.messages:
-                form.add_error(None, message)
-        except ConflictError as error:
-            conflict = error.message
-        else:
-            messages.success(request, _("The records were merged into %(name)s.") % {"name": keep})
-            return redirect("registry:person_detail", pk=keep.pk)
-    rows = []
-    for name in services.PERSON_FIELDS:
-        field = Person._meta.get_field(name)
-        rows.append((field.verbose_name, _display(first, name), _display(second, name)))
-    return render(
+        services.person_merge(
+            keep=keep,
+            duplicate=duplicate,
+            acting_user=request.user,
+            keep_version=keep_version,
+            duplicate_version=duplicate_version,
+        )
+        return keep
+
+    def success(keep):
+        messages.success(request, _("The records were merged into %(name)s.") % {"name": keep})
+        return redirect("registry:person_detail", pk=keep.pk)
+
+    def on_error(form, error):
+        for message in error.messages:
+            form.add_error(None, message)
+
+    def page(edit):
+        rows = []
+        for name in services.PERSON_FIELDS:
+            field = Person._meta.get_field(name)
+            rows.append((field.verbose_name, _display(first, name), _display(second, name)))
+        return render(
+            request,
+            "registry/merge.html",
+            {
+                "form": edit.form,
+                "first": first,
+                "second": second,
+                "rows": rows,
+                "conflict": edit.conflict,
+                "first_memberships": selectors.person_memberships(first),
+                "second_memberships": selectors.person_memberships(second),
+            },
+            status=edit.status,
+        )
+
+    return save_form(
         request,
-        "registry/merge.html",
-        {
-            "form": form,
-            "first": first,
-            "second": second,
-            "rows": rows,
-            "conflict": conflict,
-            "first_memberships": selectors.person_memberships(first),
-            "second_memberships": selectors.person_memberships(second),
-        },
-        status=409 if conflict else 200,
+        form,
+        save,
+        success=success,
+        on_error=on_error,
+        conflict_on_form=False,
+        page=page,
     )
 
 
@@ -954,37 +990,34 @@ def catalogue(request):
             "version": policy.version if policy.pk else None,
         },
     )
-    conflict, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.threshold_update(
-                province=province,
-                acting_user=request.user,
-                threshold_score=form.cleaned_data["threshold_score"],
-                expected_version=form.cleaned_data["version"],
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            conflict, status = error.message, 409
-        else:
-            messages.success(
-                request, _("The threshold was saved and the province's households rescored.")
-            )
-            return redirect(f"{reverse('registry:catalogue')}?province={province.code}")
-    return render(
+    return save_form(
         request,
-        "registry/catalogue.html",
-        {
-            "province": province,
-            "provinces": provinces,
-            "indicators": selectors.catalogue_for(province),
-            "policy": policy,
-            "form": form,
-            "conflict": conflict,
-            "specs": vulnerability.SPECS,
-        },
-        status=status,
+        form,
+        lambda data: services.threshold_update(
+            province=province,
+            acting_user=request.user,
+            threshold_score=data["threshold_score"],
+            expected_version=data["version"],
+        ),
+        message=_("The threshold was saved and the province's households rescored."),
+        success=lambda _policy: redirect(
+            f"{reverse('registry:catalogue')}?province={province.code}"
+        ),
+        conflict_on_form=False,
+        page=lambda edit: render(
+            request,
+            "registry/catalogue.html",
+            {
+                "province": province,
+                "provinces": provinces,
+                "indicators": selectors.catalogue_for(province),
+                "policy": policy,
+                "form": edit.form,
+                "conflict": edit.conflict,
+                "specs": vulnerability.SPECS,
+            },
+            status=edit.status,
+        ),
     )
 
 
@@ -1011,34 +1044,35 @@ def indicator_edit(request, pk):
             "version": indicator.version,
         },
     )
-    conflict, status = None, 200
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.indicator_update(
-                indicator=indicator,
-                acting_user=request.user,
-                weight=data["weight"],
-                parameter=data.get("parameter"),
-                is_active=data["is_active"],
-                referral_category=data["referral_category"],
-                expected_version=data["version"],
-            )
-        except ValidationError as error:
-            form.apply_service_error(error)
-        except ConflictError as error:
-            conflict, status = error.message, 409
-            indicator.refresh_from_db()
-        else:
-            messages.success(
-                request, _("The indicator was saved and the province's households rescored.")
-            )
-            return redirect(f"{reverse('registry:catalogue')}?province={indicator.province.code}")
-    return render(
+
+    def reload():
+        indicator.refresh_from_db()
+        return form
+
+    return save_form(
         request,
-        "registry/indicator_form.html",
-        {"form": form, "indicator": indicator, "conflict": conflict},
-        status=status,
+        form,
+        lambda data: services.indicator_update(
+            indicator=indicator,
+            acting_user=request.user,
+            weight=data["weight"],
+            parameter=data.get("parameter"),
+            is_active=data["is_active"],
+            referral_category=data["referral_category"],
+            expected_version=data["version"],
+        ),
+        message=_("The indicator was saved and the province's households rescored."),
+        success=lambda _indicator: redirect(
+            f"{reverse('registry:catalogue')}?province={indicator.province.code}"
+        ),
+        reload=reload,
+        conflict_on_form=False,
+        page=lambda edit: render(
+            request,
+            "registry/indicator_form.html",
+            {"form": edit.form, "indicator": indicator, "conflict": edit.conflict},
+            status=edit.status,
+        ),
     )
 
 
