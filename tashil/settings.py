@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "tashil.notifications",
     "tashil.demands",
     "tashil.registry",
+    "tashil.system",
+    "tashil.demo",
 ]
 
 MIDDLEWARE = [

@@ -17,7 +17,7 @@ urlpatterns = [
     path("offices/", include("tashil.offices.urls")),
     path("agencies/", include("tashil.agencies.urls")),
     path("registry/", include("tashil.registry.urls")),
-    path("system/", include("tashil.core.urls")),
+    path("system/", include("tashil.system.urls")),
     path("api/v1/", include("tashil.api.urls")),
     # The language switch is on the login and public pages too.
     path("i18n/setlang/", login_not_required(set_language), name="set_language"),

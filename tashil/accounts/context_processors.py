@@ -31,8 +31,8 @@ NAV = [
         _("Categories and routing"),
         {Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER},
     ),
-    ("core:calendar", _("Working calendar"), {Role.PROVINCE_MANAGER}),
-    ("core:audit", _("Audit log"), {Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER}),
+    ("system:calendar", _("Working calendar"), {Role.PROVINCE_MANAGER}),
+    ("system:audit", _("Audit log"), {Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER}),
     ("accounts:province_security", _("Login rules"), {Role.PROVINCE_MANAGER}),
     ("admin:index", _("Administration"), {Role.NATIONAL_ADMIN}),
 ]

@@ -1,7 +1,8 @@
 """The audit log: every write made through a service records who changed what.
 
-Who sees what in the log (the rule `present` applies, on the log page and in
-the admin alike):
+Who sees what in the log (the rule `tashil.system.audit.present` applies, on
+the log page and in the admin alike; this module writes the rows and holds the
+field lists, the browsing rules need users' scopes and live in `system`):
 
 - Browsing: national administrators see every row, province managers the rows
   of their provinces, office managers the rows of their offices. Other roles
@@ -23,7 +24,6 @@ the admin alike):
 from collections.abc import Callable
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
 
 from .models import AuditLog
 
@@ -45,6 +45,16 @@ def register_personal_type(object_type: str, visible_ids: Callable) -> None:
 
 def personal_types() -> list[str]:
     return sorted(_PERSONAL_TYPES)
+
+
+def is_personal_type(object_type: str) -> bool:
+    return object_type in _PERSONAL_TYPES
+
+
+def visible_personal_ids(object_type: str, user, ids) -> set[str]:
+    """The ids among `ids` (of a registered personal type) whose record
+    `user` may open in full."""
+    return {str(pk) for pk in _PERSONAL_TYPES[object_type](user, ids)}
 
 
 def mask(value) -> str:
@@ -104,84 +114,3 @@ def record(*, actor, action: str, obj, changes=None, province=None, office=None)
         province=province,
         office=office,
     )
-
-
-def record_export(*, user, action: str, object_type: str, kind: str, changes: dict) -> AuditLog:
-    """The audit row of an export, which has no one object: it belongs to the
-    user's office or province when the user has exactly one."""
-    from tashil.accounts.scopes import scope_of
-
-    scope = scope_of(user)
-    return AuditLog.objects.create(
-        actor=user,
-        action=action,
-        object_type=object_type,
-        object_id="",
-        object_repr=kind,
-        changes=changes,
-        office_id=next(iter(scope.office_ids)) if len(scope.office_ids) == 1 else None,
-        province_id=(
-            next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
-        ),
-    )
-
-
-def audit_visible_to(user):
-    """Audit rows a user may browse: national admins all, province managers
-    their provinces, office managers their offices."""
-    from tashil.accounts.scopes import scope_of
-
-    scope = scope_of(user)
-    qs = AuditLog.objects.select_related("actor")
-    if scope.is_national:
-        return qs
-    q = models.Q(province_id__in=scope.managed_province_ids) | models.Q(
-        office_id__in=scope.managed_office_ids
-    )
-    if not scope.managed_province_ids and not scope.managed_office_ids:
-        return qs.none()
-    return qs.filter(q)
-
-
-HIDDEN = _("(hidden)")
-
-
-def present(entries, viewer) -> list[dict]:
-    """The rows as `viewer` may see them (the rule in this module's
-    docstring): {"entry", "object", "changes": [{"field", "old", "new",
-    "withheld"}]}, where `withheld` means the values are not shown at all."""
-    from tashil.accounts.scopes import scope_of
-
-    entries = list(entries)
-    national = scope_of(viewer).is_national  # may open every record
-    wanted: dict[str, set[str]] = {}
-    for entry in entries:
-        if entry.object_type in _PERSONAL_TYPES and not national:
-            wanted.setdefault(entry.object_type, set()).add(entry.object_id)
-    visible = {
-        object_type: {str(pk) for pk in _PERSONAL_TYPES[object_type](viewer, ids)}
-        for object_type, ids in wanted.items()
-    }
-    rows = []
-    for entry in entries:
-        personal = entry.object_type in _PERSONAL_TYPES
-        in_full = national or not personal or entry.object_id in visible.get(entry.object_type, ())
-        changes = []
-        for field, values in (entry.changes or {}).items():
-            pair = list(values)[:2] if isinstance(values, (list, tuple)) else [None, values]
-            old, new = (pair + [None, None])[:2]
-            withheld = field in HEALTH_FIELDS
-            if withheld:
-                old = new = None
-            elif field in NAME_FIELDS and not in_full:
-                old = mask(old) if old else old
-                new = mask(new) if new else new
-            changes.append({"field": field, "old": old, "new": new, "withheld": withheld})
-        rows.append(
-            {
-                "entry": entry,
-                "object": entry.object_repr if in_full else f"{HIDDEN} #{entry.object_id}",
-                "changes": changes,
-            }
-        )
-    return rows

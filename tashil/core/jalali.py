@@ -209,3 +209,13 @@ def period_of(value: dt.date, kind: str) -> Period:
 
 def today() -> dt.date:
     return timezone.localdate()
+
+
+def age_on(today_j, birth_date: dt.date | None, birth_year: int | None) -> int | None:
+    """Age in whole years; from the Jalali birth year alone when that is all we know."""
+    if birth_date:
+        born = to_jalali(birth_date)
+        return today_j.year - born.year - ((today_j.month, today_j.day) < (born.month, born.day))
+    if birth_year:
+        return today_j.year - birth_year
+    return None

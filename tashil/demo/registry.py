@@ -16,6 +16,8 @@ from tashil.registry import vulnerability
 from tashil.registry.dedupe import person_name_key
 from tashil.registry.models import Consent, Household, Membership, Person, VulnerabilityIndicator
 
+from .records import upsert
+
 OFFICE = "khz-zoviyeh"
 NEIGHBOURHOOD = "khz-ahvaz-zoviyeh"
 PROVINCE = "khz"
@@ -292,8 +294,6 @@ def _people_lookup(household: Household, person: P) -> Person | None:
 
 def load_registry(report) -> None:
     """Write the demo registry; called inside load_khuzestan's transaction."""
-    from .loader import upsert
-
     province = Area.objects.filter(code=PROVINCE).first()
     office = Office.objects.filter(code=OFFICE).first()
     area = Area.objects.filter(code=NEIGHBOURHOOD).first()

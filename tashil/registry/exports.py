@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.audit import record_export
 from tashil.core.exports import FORMATS, Exporter, ExportResult, deliver, register
 from tashil.core.jalali import format_date
 from tashil.core.validators import format_mobile_display
+from tashil.system.audit import record_export
 
 from . import selectors
 from . import services as registry_services

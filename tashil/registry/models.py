@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tashil.core import jalali
 from tashil.core.models import TimeStampedModel, VersionedModel
 
 
@@ -244,11 +245,7 @@ class Person(VersionedModel):
     @property
     def age(self) -> int | None:
         """Age in whole years today (from the birth year alone when that is all we know)."""
-        from tashil.core import jalali
-
-        from .vulnerability import age_on
-
-        return age_on(jalali.to_jalali(jalali.today()), self.birth_date, self.birth_year)
+        return jalali.age_on(jalali.to_jalali(jalali.today()), self.birth_date, self.birth_year)
 
     @property
     def mobile_display(self) -> str:

@@ -14,6 +14,7 @@ from tashil.core.calendar import (
 )
 from tashil.core.management.commands.sync_holidays import gregorian_years_of
 from tashil.core.models import Closure, Holiday, WeekendRule
+from tashil.system import calendar as calendar_services
 from tests.factories import AreaFactory, Role, user_with_role
 
 D = dt.date
@@ -248,7 +249,7 @@ def test_resync_never_undoes_an_administrators_correction():
     admin = user_with_role(Role.NATIONAL_ADMIN)
     eid = Holiday.objects.get(original_date__year=2027, name_en="Eid al-Fitr")
     estimated_date = eid.date
-    calendar.holiday_correct(
+    calendar_services.holiday_correct(
         holiday=eid, new_date=estimated_date + dt.timedelta(days=1), acting_user=admin
     )
     count = Holiday.objects.count()
@@ -271,7 +272,7 @@ def test_newer_package_confirming_a_corrected_date_adds_no_duplicate(monkeypatch
     admin = user_with_role(Role.NATIONAL_ADMIN)
     eid = Holiday.objects.get(original_date__year=2027, name_en="Eid al-Fitr")
     real_date = eid.date - dt.timedelta(days=1)
-    calendar.holiday_correct(holiday=eid, new_date=real_date, acting_user=admin)
+    calendar_services.holiday_correct(holiday=eid, new_date=real_date, acting_user=admin)
 
     # A later package release confirms the date the administrator entered.
     confirmed = [

@@ -12,10 +12,10 @@ from tashil.core.calendar import (
     is_working_day,
     non_working_days,
     weekend_days,
-    weekend_rule_set,
     working_days_between,
 )
 from tashil.core.models import Closure, Holiday, WeekendRule
+from tashil.system.calendar import weekend_rule_set
 from tests.factories import AreaFactory
 
 D = dt.date

@@ -6,9 +6,10 @@ import datetime as dt
 import jdatetime
 import pytest
 
-from tashil.core.calendar import closure_create, sync_holidays
+from tashil.core.calendar import sync_holidays
 from tashil.demands import services
 from tashil.demands.models import Referral, ReferralStatus, SlaState
+from tashil.system.calendar import closure_create
 
 D = dt.date
 

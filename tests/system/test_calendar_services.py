@@ -8,6 +8,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from tashil.core import calendar
 from tashil.core.models import AuditLog, Closure, Holiday, WeekendRule
+from tashil.system import calendar as calendar_services
 from tests.factories import Role, user_with_role
 from tests.roles import ROLES
 
@@ -48,7 +49,7 @@ def test_closure_create_by_role(network, role):
         acting_user=user,
     )
     if role in PROVINCE_EDITORS:
-        closure = calendar.closure_create(**call)
+        closure = calendar_services.closure_create(**call)
         closure.refresh_from_db()
         assert closure.reason == "گرمای شدید"
         assert closure.created_by == user
@@ -63,14 +64,14 @@ def test_closure_create_by_role(network, role):
         assert not calendar.is_working_day(D(2025, 7, 21), network.province)
     else:
         with pytest.raises(PermissionDenied):
-            calendar.closure_create(**call)
+            calendar_services.closure_create(**call)
         assert not Closure.objects.exists()
         assert not AuditLog.objects.exists()
 
 
 def test_province_manager_cannot_close_another_province(network):
     with pytest.raises(PermissionDenied):
-        calendar.closure_create(
+        calendar_services.closure_create(
             province=network.other_province,
             start_date=D(2025, 7, 20),
             end_date=D(2025, 7, 20),
@@ -88,7 +89,7 @@ def test_closure_delete_by_role(network, role):
     )
     user = network.users[role]
     if role in PROVINCE_EDITORS:
-        calendar.closure_delete(closure=closure, acting_user=user)
+        calendar_services.closure_delete(closure=closure, acting_user=user)
         assert not Closure.objects.exists()
         entry = AuditLog.objects.get()
         assert (entry.action, entry.actor, entry.province) == (
@@ -99,7 +100,7 @@ def test_closure_delete_by_role(network, role):
         assert entry.changes["reason"] == ["گرما", None]
     else:
         with pytest.raises(PermissionDenied):
-            calendar.closure_delete(closure=closure, acting_user=user)
+            calendar_services.closure_delete(closure=closure, acting_user=user)
         assert Closure.objects.filter(pk=closure.pk).exists()
         assert not AuditLog.objects.exists()
 
@@ -112,7 +113,9 @@ def test_province_manager_cannot_delete_another_provinces_closure(network):
         reason="گرما",
     )
     with pytest.raises(PermissionDenied):
-        calendar.closure_delete(closure=closure, acting_user=network.users["province_manager"])
+        calendar_services.closure_delete(
+            closure=closure, acting_user=network.users["province_manager"]
+        )
     assert Closure.objects.filter(pk=closure.pk).exists()
     assert not AuditLog.objects.exists()
 
@@ -139,7 +142,7 @@ def test_closure_bad_input_names_the_field_and_writes_nothing(network, changes, 
         | changes
     )
     with pytest.raises(ValidationError) as error:
-        calendar.closure_create(**call)
+        calendar_services.closure_create(**call)
     assert field in error.value.message_dict
     assert not Closure.objects.exists()
     assert not AuditLog.objects.exists()
@@ -147,7 +150,7 @@ def test_closure_bad_input_names_the_field_and_writes_nothing(network, changes, 
 
 def test_closure_must_be_for_a_province(network):
     with pytest.raises(ValidationError) as error:
-        calendar.closure_create(
+        calendar_services.closure_create(
             province=network.county,
             start_date=D(2025, 7, 20),
             end_date=D(2025, 7, 20),
@@ -159,7 +162,7 @@ def test_closure_must_be_for_a_province(network):
 
 
 def test_one_day_closure_is_allowed(network):
-    closure = calendar.closure_create(
+    closure = calendar_services.closure_create(
         province=network.province,
         start_date=D(2025, 7, 20),
         end_date=D(2025, 7, 20),
@@ -176,7 +179,9 @@ def test_one_day_closure_is_allowed(network):
 def test_holiday_correct_by_role(network, holiday, role):
     user = network.users[role]
     if role == "national_admin":
-        calendar.holiday_correct(holiday=holiday, new_date=D(2027, 3, 11), acting_user=user)
+        calendar_services.holiday_correct(
+            holiday=holiday, new_date=D(2027, 3, 11), acting_user=user
+        )
         holiday.refresh_from_db()
         assert holiday.date == D(2027, 3, 11)
         assert holiday.original_date == D(2027, 3, 10)
@@ -191,7 +196,9 @@ def test_holiday_correct_by_role(network, holiday, role):
     else:
         before = _holiday_state(holiday)
         with pytest.raises(PermissionDenied):
-            calendar.holiday_correct(holiday=holiday, new_date=D(2027, 3, 11), acting_user=user)
+            calendar_services.holiday_correct(
+                holiday=holiday, new_date=D(2027, 3, 11), acting_user=user
+            )
         assert _holiday_state(holiday) == before
         assert not AuditLog.objects.exists()
 
@@ -199,7 +206,7 @@ def test_holiday_correct_by_role(network, holiday, role):
 def test_holiday_correct_rejects_a_non_date(network, holiday):
     before = _holiday_state(holiday)
     with pytest.raises(ValidationError) as error:
-        calendar.holiday_correct(
+        calendar_services.holiday_correct(
             holiday=holiday, new_date="1405/12/20", acting_user=network.users["national_admin"]
         )
     assert "date" in error.value.message_dict
@@ -211,7 +218,7 @@ def test_holiday_correct_rejects_a_non_date(network, holiday):
 def test_holiday_set_active_by_role(network, holiday, role):
     user = network.users[role]
     if role == "national_admin":
-        calendar.holiday_set_active(holiday=holiday, is_active=False, acting_user=user)
+        calendar_services.holiday_set_active(holiday=holiday, is_active=False, acting_user=user)
         holiday.refresh_from_db()
         assert not holiday.is_active
         assert calendar.is_working_day(D(2027, 3, 10))
@@ -221,7 +228,7 @@ def test_holiday_set_active_by_role(network, holiday, role):
     else:
         before = _holiday_state(holiday)
         with pytest.raises(PermissionDenied):
-            calendar.holiday_set_active(holiday=holiday, is_active=False, acting_user=user)
+            calendar_services.holiday_set_active(holiday=holiday, is_active=False, acting_user=user)
         assert _holiday_state(holiday) == before
         assert not AuditLog.objects.exists()
 
@@ -230,7 +237,9 @@ def test_anonymous_user_is_denied(holiday):
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(PermissionDenied):
-        calendar.holiday_set_active(holiday=holiday, is_active=False, acting_user=AnonymousUser())
+        calendar_services.holiday_set_active(
+            holiday=holiday, is_active=False, acting_user=AnonymousUser()
+        )
     assert Holiday.objects.get(pk=holiday.pk).is_active
 
 
@@ -239,7 +248,7 @@ def test_inactive_national_admin_is_denied(holiday):
     admin.is_active = False
     admin.save(update_fields=["is_active"])
     with pytest.raises(PermissionDenied):
-        calendar.holiday_set_active(holiday=holiday, is_active=False, acting_user=admin)
+        calendar_services.holiday_set_active(holiday=holiday, is_active=False, acting_user=admin)
     assert not AuditLog.objects.exists()
 
 
@@ -251,13 +260,13 @@ def test_national_weekend_rule_by_role(network, role):
     user = network.users[role]
     call = dict(province=None, valid_from=D(2025, 6, 1), weekdays=[4], acting_user=user)
     if role == "national_admin":
-        rule = calendar.weekend_rule_set(**call)
+        rule = calendar_services.weekend_rule_set(**call)
         assert rule.province is None and rule.weekdays == [4]
         assert calendar.weekend_days(D(2025, 6, 1)) == {4}
         assert AuditLog.objects.get().action == "weekend_rule.set"
     else:
         with pytest.raises(PermissionDenied):
-            calendar.weekend_rule_set(**call)
+            calendar_services.weekend_rule_set(**call)
         assert not WeekendRule.objects.exists()
         assert not AuditLog.objects.exists()
 
@@ -269,7 +278,7 @@ def test_province_weekend_rule_by_role(network, role):
         province=network.province, valid_from=D(2025, 6, 1), weekdays=[3, 4, 5], acting_user=user
     )
     if role in PROVINCE_EDITORS:
-        calendar.weekend_rule_set(**call)
+        calendar_services.weekend_rule_set(**call)
         assert calendar.weekend_days(D(2025, 6, 2), network.province) == {3, 4, 5}
         assert calendar.weekend_days(D(2025, 6, 2), network.other_province) == {3, 4}
         entry = AuditLog.objects.get()
@@ -277,14 +286,14 @@ def test_province_weekend_rule_by_role(network, role):
         assert entry.changes["weekdays"] == [None, [3, 4, 5]]
     else:
         with pytest.raises(PermissionDenied):
-            calendar.weekend_rule_set(**call)
+            calendar_services.weekend_rule_set(**call)
         assert not WeekendRule.objects.exists()
         assert not AuditLog.objects.exists()
 
 
 def test_province_manager_cannot_set_another_provinces_weekend(network):
     with pytest.raises(PermissionDenied):
-        calendar.weekend_rule_set(
+        calendar_services.weekend_rule_set(
             province=network.other_province,
             valid_from=D(2025, 6, 1),
             weekdays=[4],
@@ -296,11 +305,11 @@ def test_province_manager_cannot_set_another_provinces_weekend(network):
 
 def test_setting_the_same_date_again_replaces_the_rule(network):
     admin = network.users["national_admin"]
-    first = calendar.weekend_rule_set(
+    first = calendar_services.weekend_rule_set(
         province=None, valid_from=D(2025, 6, 1), weekdays=[4, 3, 4], acting_user=admin
     )
     assert first.weekdays == [3, 4]
-    second = calendar.weekend_rule_set(
+    second = calendar_services.weekend_rule_set(
         province=None, valid_from=D(2025, 6, 1), weekdays=["۴"], acting_user=admin
     )
     assert second.pk == first.pk
@@ -334,7 +343,7 @@ def test_weekend_rule_bad_input_names_the_field_and_writes_nothing(network, chan
         | changes
     )
     with pytest.raises(ValidationError) as error:
-        calendar.weekend_rule_set(**call)
+        calendar_services.weekend_rule_set(**call)
     assert field in error.value.message_dict
     assert not WeekendRule.objects.exists()
     assert not AuditLog.objects.exists()

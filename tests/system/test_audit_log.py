@@ -9,6 +9,7 @@ from tashil.core import audit
 from tashil.core.models import AuditLog
 from tashil.core.text import to_persian_digits
 from tashil.registry import services
+from tashil.system import audit as system_audit
 from tests.factories import Role, user_with_role
 
 URL = "/system/audit/"
@@ -129,7 +130,7 @@ def test_the_admin_shows_the_same_rule(client, network, resident):
 
 
 def test_present_withholds_health_and_masks_names_per_viewer(network, resident, outsider):
-    rows = audit.present(
+    rows = system_audit.present(
         AuditLog.objects.filter(action="person.update"), network.users["office_manager"]
     )
     (row,) = rows

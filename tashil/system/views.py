@@ -4,19 +4,23 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from tashil.accounts.models import Role
 from tashil.accounts.scopes import scope_of
+from tashil.core import calendar as working_calendar
+from tashil.core import jalali
+from tashil.core.audit import personal_types
+from tashil.core.editing import save_form
+from tashil.core.forms import JalaliDateField, StyledForm
+from tashil.core.models import Closure, Holiday
 from tashil.geo.models import Area
 
-from . import calendar, jalali
-from .audit import audit_visible_to, personal_types, present
-from .editing import save_form
-from .forms import JalaliDateField, StyledForm
-from .models import Closure, Holiday
+from . import calendar
+from .audit import audit_visible_to, present
 
 
 class AuditFilterForm(StyledForm):
@@ -48,7 +52,7 @@ def audit_log(request):
             entries = entries.filter(at__date__lte=data["end"])
     page = Paginator(entries, 50).get_page(request.GET.get("page"))
     rows = present(page.object_list, request.user)
-    return render(request, "core/audit_log.html", {"form": form, "page": page, "rows": rows})
+    return render(request, "system/audit_log.html", {"form": form, "page": page, "rows": rows})
 
 
 def _calendar_province(request):
@@ -101,7 +105,7 @@ def _calendar_page(request, province, provinces, year, period, form):
     closures = Closure.objects.filter(
         province=province, end_date__gte=period.start, start_date__lte=period.end
     )
-    weekend = sorted(calendar.weekend_days(jalali.today(), province))
+    weekend = sorted(working_calendar.weekend_days(jalali.today(), province))
     context = {
         "province": province,
         "provinces": provinces,
@@ -116,7 +120,7 @@ def _calendar_page(request, province, provinces, year, period, form):
         "form": form,
         "can_correct_holidays": scope_of(request.user).is_national,
     }
-    return render(request, "core/calendar.html", context)
+    return render(request, "system/calendar.html", context)
 
 
 def holiday_edit(request, pk):
@@ -132,13 +136,11 @@ def holiday_edit(request, pk):
         return redirect(
             f"{_calendar_url()}?year={jalali.to_jalali(form.cleaned_data['date']).year}"
         )
-    return render(request, "core/holiday_edit.html", {"holiday": holiday, "form": form})
+    return render(request, "system/holiday_edit.html", {"holiday": holiday, "form": form})
 
 
 def _calendar_url():
-    from django.urls import reverse
-
-    return reverse("core:calendar")
+    return reverse("system:calendar")
 
 
 @require_POST

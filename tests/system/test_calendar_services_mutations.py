@@ -11,6 +11,7 @@ from django.utils import translation
 
 from tashil.core import calendar
 from tashil.core.models import AuditLog, Closure, Holiday, WeekendRule
+from tashil.system import calendar as calendar_services
 
 D = dt.date
 
@@ -50,17 +51,25 @@ def test_refusals_say_who_may(network, holiday):
     holidays_msg = "Only a national administrator can change official holidays."
     assert (
         _refused(
-            calendar.holiday_correct, holiday=holiday, new_date=D(2027, 3, 11), acting_user=manager
+            calendar_services.holiday_correct,
+            holiday=holiday,
+            new_date=D(2027, 3, 11),
+            acting_user=manager,
         )
         == holidays_msg
     )
     assert (
-        _refused(calendar.holiday_set_active, holiday=holiday, is_active=True, acting_user=manager)
+        _refused(
+            calendar_services.holiday_set_active,
+            holiday=holiday,
+            is_active=True,
+            acting_user=manager,
+        )
         == holidays_msg
     )
     assert (
         _refused(
-            calendar.closure_create,
+            calendar_services.closure_create,
             province=network.other_province,
             start_date=D(2025, 7, 20),
             end_date=D(2025, 7, 20),
@@ -73,12 +82,12 @@ def test_refusals_say_who_may(network, holiday):
         province=network.province, start_date=D(2025, 7, 20), end_date=D(2025, 7, 22), reason="گرما"
     )
     assert (
-        _refused(calendar.closure_delete, closure=closure, acting_user=facilitator)
+        _refused(calendar_services.closure_delete, closure=closure, acting_user=facilitator)
         == "Only the province's manager can remove its closures."
     )
     assert (
         _refused(
-            calendar.weekend_rule_set,
+            calendar_services.weekend_rule_set,
             province=None,
             valid_from=D(2025, 6, 1),
             weekdays=[4],
@@ -88,7 +97,7 @@ def test_refusals_say_who_may(network, holiday):
     )
     assert (
         _refused(
-            calendar.weekend_rule_set,
+            calendar_services.weekend_rule_set,
             province=network.other_province,
             valid_from=D(2025, 6, 1),
             weekdays=[4],
@@ -108,21 +117,22 @@ def test_closure_messages(network):
         reason="گرما",
         acting_user=admin,
     )
-    assert _invalid(calendar.closure_create, **call | {"province": network.county}) == {
+    assert _invalid(calendar_services.closure_create, **call | {"province": network.county}) == {
         "province": ["Choose a province."]
     }
     assert _invalid(
-        calendar.closure_create, **call | {"start_date": None, "end_date": None, "reason": " "}
+        calendar_services.closure_create,
+        **call | {"start_date": None, "end_date": None, "reason": " "},
     ) == {
         "start_date": ["Enter the first day of the closure."],
         "end_date": ["Enter the last day of the closure."],
         "reason": ["Enter the reason for the closure."],
     }
     # A bad first day is reported once, not as "before the first day" too.
-    assert _invalid(calendar.closure_create, **call | {"start_date": "1404/05/01"}) == {
+    assert _invalid(calendar_services.closure_create, **call | {"start_date": "1404/05/01"}) == {
         "start_date": ["Enter the first day of the closure."]
     }
-    assert _invalid(calendar.closure_create, **call | {"end_date": D(2025, 7, 19)}) == {
+    assert _invalid(calendar_services.closure_create, **call | {"end_date": D(2025, 7, 19)}) == {
         "end_date": ["The last day cannot be before the first day."]
     }
     assert not Closure.objects.exists()
@@ -133,23 +143,25 @@ def test_weekend_rule_messages(network):
     call = dict(
         province=network.province, valid_from=D(2025, 6, 1), weekdays=[4], acting_user=admin
     )
-    assert _invalid(calendar.weekend_rule_set, **call | {"province": network.county}) == {
+    assert _invalid(calendar_services.weekend_rule_set, **call | {"province": network.county}) == {
         "province": ["Choose a province."]
     }
-    assert _invalid(calendar.weekend_rule_set, **call | {"valid_from": "1404/03/11"}) == {
+    assert _invalid(calendar_services.weekend_rule_set, **call | {"valid_from": "1404/03/11"}) == {
         "valid_from": ["Enter the date the rule starts on."]
     }
-    assert _invalid(calendar.weekend_rule_set, **call | {"weekdays": [9]}) == {
+    assert _invalid(calendar_services.weekend_rule_set, **call | {"weekdays": [9]}) == {
         "weekdays": ["Weekend days must be weekday numbers from 0 (Monday) to 6 (Sunday)."]
     }
-    assert _invalid(calendar.weekend_rule_set, **call | {"weekdays": []}) == {
+    assert _invalid(calendar_services.weekend_rule_set, **call | {"weekdays": []}) == {
         "weekdays": ["Choose at least one weekend day."]
     }
-    assert _invalid(calendar.weekend_rule_set, **call | {"weekdays": list(range(7))}) == {
+    assert _invalid(calendar_services.weekend_rule_set, **call | {"weekdays": list(range(7))}) == {
         "weekdays": ["At least one day of the week must be a working day."]
     }
     # Six days are allowed.
-    rule = calendar.weekend_rule_set(**call | {"weekdays": list(range(6)), "note": "  آزمایش  "})
+    rule = calendar_services.weekend_rule_set(
+        **call | {"weekdays": list(range(6)), "note": "  آزمایش  "}
+    )
     assert rule.weekdays == [0, 1, 2, 3, 4, 5] and rule.note == "آزمایش"
     entry = AuditLog.objects.get()
     assert (entry.action, entry.actor, entry.province) == (
@@ -165,17 +177,17 @@ def test_a_holiday_date_must_be_a_date(network, holiday):
     admin = network.users["national_admin"]
     for bad in ("1405/12/20", dt.datetime(2027, 3, 11, 10, 0), None):
         assert _invalid(
-            calendar.holiday_correct, holiday=holiday, new_date=bad, acting_user=admin
+            calendar_services.holiday_correct, holiday=holiday, new_date=bad, acting_user=admin
         ) == {"date": ["Enter a valid date."]}
     assert not AuditLog.objects.exists()
 
 
 def test_switching_a_holiday_on_and_off_is_audited(network, holiday):
     admin = network.users["national_admin"]
-    calendar.holiday_set_active(holiday=holiday, is_active=1, acting_user=admin)
+    calendar_services.holiday_set_active(holiday=holiday, is_active=1, acting_user=admin)
     assert Holiday.objects.get(pk=holiday.pk).is_active is True
     assert not calendar.is_working_day(D(2027, 3, 10))
-    calendar.holiday_set_active(holiday=holiday, is_active=0, acting_user=admin)
+    calendar_services.holiday_set_active(holiday=holiday, is_active=0, acting_user=admin)
     assert Holiday.objects.get(pk=holiday.pk).is_active is False
     on, off = AuditLog.objects.order_by("id")
     assert (on.action, on.actor, on.changes) == (
@@ -197,7 +209,7 @@ def test_deleting_a_closure_is_audited_with_everything_it_held(network):
         province=network.province, start_date=D(2025, 7, 20), end_date=D(2025, 7, 22), reason="گرما"
     )
     pk = closure.pk
-    calendar.closure_delete(closure=closure, acting_user=manager)
+    calendar_services.closure_delete(closure=closure, acting_user=manager)
     entry = AuditLog.objects.get()
     assert (entry.action, entry.actor, entry.province, entry.object_id) == (
         "closure.delete",
@@ -215,20 +227,20 @@ def test_deleting_a_closure_is_audited_with_everything_it_held(network):
 
 
 def test_only_a_saved_user_is_recorded_as_the_creator():
-    assert calendar._actor(AnonymousUser()) is None
-    assert calendar._actor(None) is None
-    assert calendar._actor(object()) is None
+    assert calendar_services._actor(AnonymousUser()) is None
+    assert calendar_services._actor(None) is None
+    assert calendar_services._actor(object()) is None
 
 
 def test_weekend_rules_are_kept_apart_by_province_and_date(network):
     admin = network.users["national_admin"]
-    national = calendar.weekend_rule_set(
+    national = calendar_services.weekend_rule_set(
         province=None, valid_from=D(2025, 6, 1), weekdays=[4], acting_user=admin
     )
-    provincial = calendar.weekend_rule_set(
+    provincial = calendar_services.weekend_rule_set(
         province=network.province, valid_from=D(2025, 6, 1), weekdays=[3, 4], acting_user=admin
     )
-    later = calendar.weekend_rule_set(
+    later = calendar_services.weekend_rule_set(
         province=None, valid_from=D(2025, 6, 2), weekdays=[5], acting_user=admin
     )
     assert len({national.pk, provincial.pk, later.pk}) == 3
