@@ -27,7 +27,7 @@ def _households_in_full(user, ids):
 
 def _persons_in_full(user, ids):
     """The persons among `ids` whose record `user` may open: members, now or
-    before, of a household the user sees (as registry.selectors.person_for)."""
+    before, of a household the user sees (as registry.permissions.access_person)."""
     from .models import Household, Membership
 
     return (

@@ -23,8 +23,8 @@ from tashil.core.validators import format_mobile_display
 from tashil.system.audit import record_export
 
 from . import selectors
-from . import services as registry_services
 from .models import Connection, Household, Membership, Person
+from .permissions import can_manage_household, can_use_registry
 
 KIND_HOUSEHOLDS, KIND_MEMBERS = "registry_households", "registry_members"
 KINDS = (KIND_HOUSEHOLDS, KIND_MEMBERS)
@@ -35,13 +35,13 @@ CHUNK = 500
 
 
 def may_export(user) -> bool:
-    return registry_services.can_use_registry(user)
+    return can_use_registry(user)
 
 
 def may_see_personal(user, household=None) -> bool:
     """The same people who see personal data on the household page."""
     if household is not None:
-        return registry_services.can_manage_household(user, household)
+        return can_manage_household(user, household)
     scope = scope_of(user)
     return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
 

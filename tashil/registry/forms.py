@@ -8,7 +8,7 @@ from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
 from tashil.core.text import to_ascii_digits
 
 from .models import Consent, Household, Membership, Person
-from .services import ENDING_REASONS
+from .services.common import ENDING_REASONS
 
 BLANK = [("", "—")]
 

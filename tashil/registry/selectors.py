@@ -6,14 +6,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
-from django.db.models import Count, OuterRef, Prefetch, Q, Subquery
-from django.shortcuts import get_object_or_404
+from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 
 from tashil.accounts.scopes import scope_of
 from tashil.core.models import AuditLog
 from tashil.core.text import search_terms
 from tashil.core.validators import normalize_national_code
 from tashil.geo.models import Area
+from tashil.offices.models import Office
 
 from .models import (
     Household,
@@ -136,16 +136,6 @@ def household_list(
     return with_list_data(qs).order_by(*SORTS.get(sort, SORTS["updated"]))
 
 
-def household_for(user, pk) -> Household:
-    """The household, or 404 when the user may not see it."""
-    return get_object_or_404(
-        Household.objects.visible_to(user).select_related(
-            "area", "office__province", "hazard_zone", "created_by"
-        ),
-        pk=pk,
-    )
-
-
 def household_members(household) -> tuple[list, list]:
     """(current members, head first; past memberships, latest first)."""
     rows = list(
@@ -215,14 +205,30 @@ def threshold_for(household) -> int:
     return value if value is not None else VulnerabilityPolicy.DEFAULT_THRESHOLD
 
 
-def person_for(user, pk) -> Person:
-    visible = Household.objects.visible_to(user)
-    return get_object_or_404(
-        Person.objects.filter(
-            pk__in=Membership.objects.filter(household__in=visible).values("person_id")
-        ).select_related("merged_into"),
-        pk=pk,
+def person_household(person: Person) -> Household | None:
+    """The household a person's record is managed through: the current one,
+    or the last one they belonged to."""
+    membership = (
+        person.memberships.select_related("household__office")
+        .order_by(F("left_on").desc(nulls_first=True), "-joined_on", "-id")
+        .first()
     )
+    return membership.household if membership else None
+
+
+def active_consents(household: Household) -> set[str]:
+    return set(
+        household.consents.filter(withdrawn_on__isnull=True).values_list("purpose", flat=True)
+    )
+
+
+def registry_offices(user):
+    """Offices whose registry the user may write to."""
+    scope = scope_of(user)
+    qs = Office.objects.all()
+    if not scope.is_national:
+        qs = qs.filter(Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids))
+    return qs.select_related("province").order_by("province__path", "name_fa")
 
 
 def person_memberships(person):

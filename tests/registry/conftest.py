@@ -2,7 +2,6 @@ import pytest
 
 from tashil.core.models import AuditLog
 from tashil.geo import lookup
-from tashil.registry import services
 from tashil.registry.models import (
     Consent,
     Household,
@@ -15,6 +14,8 @@ from tashil.registry.models import (
     VulnerabilityIndicator,
     VulnerabilityPolicy,
 )
+from tashil.registry.services.households import household_create
+from tashil.registry.services.persons import person_create
 from tests.factories import Role, user_with_role
 from tests.roles import ROLES
 
@@ -48,7 +49,7 @@ def reg(network):
 
     def household(user=None, office=None, **fields):
         fields.setdefault("area", n.hood if office is None else n.other_hood)
-        return services.household_create(
+        return household_create(
             acting_user=user or (facilitator if office is None else n.other_staff),
             office=office or n.office,
             **fields,
@@ -58,9 +59,7 @@ def reg(network):
         fields.setdefault("first_name", "مریم")
         fields.setdefault("last_name", "احمدی")
         actor = user or (facilitator if household.office_id == n.office.pk else n.other_staff)
-        return services.person_create(
-            acting_user=actor, household=household, relation=relation, **fields
-        )
+        return person_create(acting_user=actor, household=household, relation=relation, **fields)
 
     n.make_household = household
     n.make_person = person

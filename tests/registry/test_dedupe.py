@@ -6,8 +6,11 @@ from django.core.exceptions import ValidationError
 
 from tashil.core.errors import ConflictError
 from tashil.core.models import AuditLog
-from tashil.registry import dedupe, services
+from tashil.registry import dedupe
 from tashil.registry.models import Membership, NotDuplicate, Person, PersonalDataAccess
+from tashil.registry.services.memberships import membership_add, membership_end
+from tashil.registry.services.merging import duplicate_dismiss, person_merge
+from tashil.registry.services.persons import log_personal_data_access, person_update
 from tests.factories import AreaFactory
 
 from .conftest import national_code
@@ -80,7 +83,7 @@ def test_fuzzy_ignores_other_years_neighbourhoods_names_and_codes(reg, hood_peop
         )
         == []
     )
-    services.person_update(
+    person_update(
         person=p, acting_user=reg.users["facilitator"], national_code=national_code("001234567")
     )
     assert (
@@ -110,7 +113,7 @@ def test_fuzzy_ranks_closer_matches_first(reg):
 
 def test_merged_and_former_residents_are_not_suggested(reg, hood_people):
     h, p = hood_people
-    services.membership_end(
+    membership_end(
         membership=p.memberships.get(), reason="moved", acting_user=reg.users["facilitator"]
     )
     assert (
@@ -149,14 +152,12 @@ def test_duplicate_pairs_and_dismissal(reg):
     assert (a.pk, coded.pk) in found and (b.pk, coded.pk) in found  # one code is not a conflict
     assert all(d_home.pk not in (p.first_household_id, p.second_household_id) for p in pairs)
 
-    services.duplicate_dismiss(first=b, second=a, acting_user=reg.users["facilitator"])
+    duplicate_dismiss(first=b, second=a, acting_user=reg.users["facilitator"])
     assert NotDuplicate.objects.filter(first=a, second=b).exists()
     assert (a.pk, b.pk) not in {
         (p.first.pk, p.second.pk) for p in dedupe.duplicate_pairs(reg.office.households.all())
     }
-    services.duplicate_dismiss(
-        first=a, second=b, acting_user=reg.users["facilitator"]
-    )  # idempotent
+    duplicate_dismiss(first=a, second=b, acting_user=reg.users["facilitator"])  # idempotent
     assert NotDuplicate.objects.count() == 1
 
 
@@ -181,10 +182,10 @@ def pair(reg):
         mobile="09161234567",
         has_disability=True,
     )
-    services.membership_add(
+    membership_add(
         person=dup, household=new_home, relation="relative", acting_user=reg.users["facilitator"]
     )
-    services.log_personal_data_access(user=reg.users["office_manager"], persons=[dup])
+    log_personal_data_access(user=reg.users["office_manager"], persons=[dup])
     return (
         reg,
         home,
@@ -202,7 +203,7 @@ def test_merge_keeps_history_and_every_link(pair):
         object_type="registry.person", object_id=str(dup.pk)
     ).count()
 
-    services.person_merge(keep=keep, duplicate=dup, acting_user=reg.users["office_manager"])
+    person_merge(keep=keep, duplicate=dup, acting_user=reg.users["office_manager"])
     keep.refresh_from_db()
     dup.refresh_from_db()
 
@@ -245,10 +246,10 @@ def test_merge_into_a_record_without_a_household_takes_the_place(reg):
     dup = reg.make_person(home, first_name="رضا", last_name="کعبی", birth_year=1360)
     elsewhere = reg.make_household()
     keep = reg.make_person(elsewhere, first_name="رضا", last_name="کعبی", birth_year=1360)
-    services.membership_end(
+    membership_end(
         membership=keep.memberships.get(), reason="left", acting_user=reg.users["facilitator"]
     )
-    services.person_merge(
+    person_merge(
         keep=Person.objects.get(pk=keep.pk),
         duplicate=Person.objects.get(pk=dup.pk),
         acting_user=reg.users["facilitator"],
@@ -264,8 +265,8 @@ def test_merge_chains_point_to_the_survivor(pair):
     third = reg.make_person(
         home, relation="relative", first_name="زینب", last_name="سواری", birth_year=1369
     )
-    services.person_merge(keep=dup, duplicate=third, acting_user=reg.users["facilitator"])
-    services.person_merge(
+    person_merge(keep=dup, duplicate=third, acting_user=reg.users["facilitator"])
+    person_merge(
         keep=keep, duplicate=Person.objects.get(pk=dup.pk), acting_user=reg.users["facilitator"]
     )
     assert Person.objects.get(pk=third.pk).merged_into_id == keep.pk
@@ -277,7 +278,7 @@ def test_merge_refusals_change_nothing(pair, state, case):
     if case == "self":
         first, second = keep, keep
     elif case == "different_codes":
-        services.person_update(
+        person_update(
             person=keep,
             acting_user=reg.users["facilitator"],
             national_code=national_code("005678912"),
@@ -285,11 +286,11 @@ def test_merge_refusals_change_nothing(pair, state, case):
         first, second = Person.objects.get(pk=keep.pk), dup
     else:
         other = reg.make_person(home, relation="relative", first_name="x", last_name="y")
-        services.person_merge(keep=dup, duplicate=other, acting_user=reg.users["facilitator"])
+        person_merge(keep=dup, duplicate=other, acting_user=reg.users["facilitator"])
         first, second = Person.objects.get(pk=keep.pk), Person.objects.get(pk=other.pk)
     before = state()
     with pytest.raises(ValidationError):
-        services.person_merge(keep=first, duplicate=second, acting_user=reg.users["facilitator"])
+        person_merge(keep=first, duplicate=second, acting_user=reg.users["facilitator"])
     assert state() == before
 
 
@@ -297,7 +298,7 @@ def test_merge_with_a_stale_version_is_a_conflict(pair, state):
     reg, _home, _old, _new, keep, dup = pair
     before = state()
     with pytest.raises(ConflictError):
-        services.person_merge(
+        person_merge(
             keep=keep, duplicate=dup, acting_user=reg.users["facilitator"], duplicate_version=99
         )
     assert state() == before

@@ -4,8 +4,10 @@ testing)."""
 
 import pytest
 
-from tashil.registry import dedupe, services
+from tashil.registry import dedupe
 from tashil.registry.models import Household
+from tashil.registry.services.memberships import membership_add
+from tashil.registry.services.merging import duplicate_dismiss
 
 from .conftest import national_code
 
@@ -213,7 +215,7 @@ def test_the_lower_id_comes_first_whatever_the_order_of_the_rows(reg):
     older = reg.make_person(outside, first_name="زینب", last_name="سواری", birth_year=1369)
     newer = reg.make_person(home, first_name="زینب", last_name="سواری", birth_year=1369)
     # The older record joins a household in scope after the newer one.
-    services.membership_add(
+    membership_add(
         person=older,
         household=later_home,
         relation="relative",
@@ -230,7 +232,7 @@ def test_a_dismissed_or_dissimilar_pair_does_not_hide_the_next_one(reg):
     reg.make_person(homes[1], first_name="محمد", last_name="سلیمانی", birth_year=1369)
     b = reg.make_person(homes[2], first_name="زینب", last_name="سواری", birth_year=1369)
     c = reg.make_person(homes[3], first_name="زینب", last_name="سواری", birth_year=1369)
-    services.duplicate_dismiss(first=a, second=b, acting_user=reg.users["facilitator"])
+    duplicate_dismiss(first=a, second=b, acting_user=reg.users["facilitator"])
     pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
     assert [(p.first, p.second) for p in pairs] == [(a, c), (b, c)]
 

@@ -16,8 +16,9 @@ from openpyxl import load_workbook
 
 from tashil.core.models import AuditLog, ExportJob
 from tashil.registry import exports
-from tashil.registry import services as registry_services
 from tashil.registry.models import Household, Person
+from tashil.registry.services.households import household_create
+from tashil.registry.services.persons import person_create
 from tests.factories import Role, user_with_role
 from tests.roles import ROLES_AND_ANONYMOUS
 
@@ -35,14 +36,14 @@ def world(imp):
     rows[3][HEADER.index("وضعیت اشتغال")] = "بیکار"
     imp.run(rows)
     other = user_with_role(Role.FACILITATOR, office=imp.n.other_office)
-    h = registry_services.household_create(
+    h = household_create(
         acting_user=other,
         office=imp.n.other_office,
         area=imp.n.other_hood,
         external_id="OTHER-1",
         address="کوچه دور",
     )
-    registry_services.person_create(
+    person_create(
         acting_user=other,
         household=h,
         relation="head",

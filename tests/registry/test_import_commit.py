@@ -9,7 +9,6 @@ import pytest
 from openpyxl import load_workbook
 
 from tashil.core.models import AuditLog
-from tashil.registry import services as registry_services
 from tashil.registry.importer import engine, services, writing
 from tashil.registry.models import (
     Household,
@@ -19,6 +18,8 @@ from tashil.registry.models import (
     Membership,
     Person,
 )
+from tashil.registry.services.consent import consent_record
+from tashil.registry.services.persons import person_update
 
 from .test_import_fixtures import HEADER, code, english, family, imp, person  # noqa: F401 - fixtures, used by name
 
@@ -341,7 +342,7 @@ def test_rollback_undoes_creates_updates_and_moves(imp, small_chunks):
 def test_rollback_is_refused_when_someone_changed_a_record_since(imp):
     batch = imp.run(family(2))
     p = Person.objects.get(national_code=family(2)[0][COL["کد ملی"]])
-    registry_services.person_update(person=p, acting_user=imp.user, first_name="زهره")
+    person_update(person=p, acting_user=imp.user, first_name="زهره")
     before = snapshot()
     imp.call(services.import_rollback, acting_user=imp.user, batch=batch)
     batch.refresh_from_db()
@@ -353,9 +354,7 @@ def test_rollback_is_refused_when_someone_changed_a_record_since(imp):
 def test_rollback_is_refused_when_a_consent_was_recorded_on_an_imported_household(imp):
     batch = imp.run(family(1))
     h = Household.objects.get()
-    registry_services.consent_record(
-        household=h, given_by="زهرا", purpose="registry", acting_user=imp.user
-    )
+    consent_record(household=h, given_by="زهرا", purpose="registry", acting_user=imp.user)
     imp.call(services.import_rollback, acting_user=imp.user, batch=batch)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED and "consents" in batch.failure

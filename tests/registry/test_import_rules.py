@@ -8,8 +8,10 @@ import datetime as dt
 
 import pytest
 
-from tashil.registry import services as registry_services
 from tashil.registry.models import Household, ImportBatch, Membership, Person
+from tashil.registry.services.households import household_create
+from tashil.registry.services.memberships import membership_end
+from tashil.registry.services.persons import person_create
 from tests.factories import AreaFactory
 
 from .test_import_fixtures import HEADER, code, english, family, imp, person  # noqa: F401 - fixtures, used by name
@@ -260,10 +262,8 @@ def test_a_person_registered_by_another_office(imp):
     from tests.factories import grant
 
     grant(other_staff, "facilitator", office=n.other_office)
-    h = registry_services.household_create(
-        acting_user=other_staff, office=n.other_office, area=n.other_hood
-    )
-    registry_services.person_create(
+    h = household_create(acting_user=other_staff, office=n.other_office, area=n.other_hood)
+    person_create(
         acting_user=other_staff,
         household=h,
         relation="head",
@@ -281,10 +281,8 @@ def test_a_person_registered_by_another_office(imp):
 
 
 def test_a_person_recorded_as_deceased(imp):
-    h = registry_services.household_create(
-        acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1"
-    )
-    p = registry_services.person_create(
+    h = household_create(acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1")
+    p = person_create(
         acting_user=imp.user,
         household=h,
         relation="head",
@@ -292,18 +290,14 @@ def test_a_person_recorded_as_deceased(imp):
         last_name="احمدی",
         national_code=code("001234567"),
     )
-    registry_services.membership_end(
-        membership=p.memberships.get(), reason="died", acting_user=imp.user
-    )
+    membership_end(membership=p.memberships.get(), reason="died", acting_user=imp.user)
     batch = imp.check(imp.csv([person("H1", national=code("001234567"))]))
     assert batch.errors[0]["message"] == "This person is recorded as deceased."
 
 
 def test_a_household_that_already_has_another_head(imp):
-    h = registry_services.household_create(
-        acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1"
-    )
-    registry_services.person_create(
+    h = household_create(acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1")
+    person_create(
         acting_user=imp.user,
         household=h,
         relation="head",
@@ -317,10 +311,8 @@ def test_a_household_that_already_has_another_head(imp):
 
 
 def test_the_old_head_given_another_relation_in_the_same_file_makes_way(imp):
-    h = registry_services.household_create(
-        acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1"
-    )
-    old = registry_services.person_create(
+    h = household_create(acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1")
+    old = person_create(
         acting_user=imp.user,
         household=h,
         relation="head",
@@ -343,11 +335,9 @@ def test_the_old_head_given_another_relation_in_the_same_file_makes_way(imp):
 
 
 def test_two_undocumented_members_with_the_same_name_need_codes(imp):
-    h = registry_services.household_create(
-        acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1"
-    )
+    h = household_create(acting_user=imp.user, office=imp.office, area=imp.n.hood, external_id="H1")
     for relation, year in (("head", 1340), ("child", 1341)):
-        registry_services.person_create(
+        person_create(
             acting_user=imp.user,
             household=h,
             relation=relation,

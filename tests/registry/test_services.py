@@ -11,7 +11,6 @@ from tashil.agencies.models import RoutingRule
 from tashil.core.errors import ConflictError
 from tashil.core.models import AuditLog
 from tashil.demands.models import Demand, ReferralStatus
-from tashil.registry import services
 from tashil.registry.models import (
     Consent,
     Household,
@@ -20,6 +19,16 @@ from tashil.registry.models import (
     VulnerabilityIndicator,
     VulnerabilityPolicy,
 )
+from tashil.registry.services.catalogue import catalogue_prepare, indicator_update, threshold_update
+from tashil.registry.services.consent import consent_record, consent_withdraw
+from tashil.registry.services.households import household_create, household_refer, household_update
+from tashil.registry.services.memberships import (
+    membership_add,
+    membership_end,
+    membership_set_relation,
+)
+from tashil.registry.services.merging import duplicate_dismiss, person_merge
+from tashil.registry.services.persons import person_create, person_update
 from tests.factories import DemandCategoryFactory, HazardZoneFactory
 from tests.roles import ROLES
 
@@ -41,7 +50,7 @@ def world(reg):
     child = reg.make_person(h, relation="child", first_name="علی", birth_year=1392)
     h2 = reg.make_household(address="کوچه ۶")
     twin = reg.make_person(h2, first_name="مريم", last_name="احمدي", birth_year=1361)
-    consent = services.consent_record(
+    consent = consent_record(
         household=h,
         given_by="مریم احمدی",
         purpose=Consent.Purpose.SHARING,
@@ -69,19 +78,15 @@ def _fresh(obj):
 OPERATIONS = {
     "household_create": (
         WRITERS,
-        lambda w, u: services.household_create(
-            acting_user=u, office=w.office, area=w.hood, address="تازه"
-        ),
+        lambda w, u: household_create(acting_user=u, office=w.office, area=w.hood, address="تازه"),
     ),
     "household_update": (
         WRITERS,
-        lambda w, u: services.household_update(
-            household=_fresh(w.h), acting_user=u, address="نشانی تازه"
-        ),
+        lambda w, u: household_update(household=_fresh(w.h), acting_user=u, address="نشانی تازه"),
     ),
     "person_create": (
         WRITERS,
-        lambda w, u: services.person_create(
+        lambda w, u: person_create(
             acting_user=u,
             household=_fresh(w.h),
             relation="child",
@@ -91,59 +96,53 @@ OPERATIONS = {
     ),
     "person_update": (
         WRITERS,
-        lambda w, u: services.person_update(
-            person=_fresh(w.child), acting_user=u, employment="student"
-        ),
+        lambda w, u: person_update(person=_fresh(w.child), acting_user=u, employment="student"),
     ),
     "membership_add": (
         WRITERS,
-        lambda w, u: services.membership_add(
+        lambda w, u: membership_add(
             person=_fresh(w.twin), household=_fresh(w.h), relation="relative", acting_user=u
         ),
     ),
     "membership_end": (
         WRITERS,
-        lambda w, u: services.membership_end(
+        lambda w, u: membership_end(
             membership=w.child.memberships.get(), reason="left", acting_user=u
         ),
     ),
     "membership_set_relation": (
         WRITERS,
-        lambda w, u: services.membership_set_relation(
+        lambda w, u: membership_set_relation(
             membership=w.child.memberships.get(), relation="grandchild", acting_user=u
         ),
     ),
     "consent_record": (
         WRITERS,
-        lambda w, u: services.consent_record(
+        lambda w, u: consent_record(
             household=_fresh(w.h), given_by="علی", purpose="contact", acting_user=u
         ),
     ),
     "consent_withdraw": (
         WRITERS,
-        lambda w, u: services.consent_withdraw(consent=_fresh(w.consent), acting_user=u),
+        lambda w, u: consent_withdraw(consent=_fresh(w.consent), acting_user=u),
     ),
     "person_merge": (
         WRITERS,
-        lambda w, u: services.person_merge(
-            keep=_fresh(w.head), duplicate=_fresh(w.twin), acting_user=u
-        ),
+        lambda w, u: person_merge(keep=_fresh(w.head), duplicate=_fresh(w.twin), acting_user=u),
     ),
     "duplicate_dismiss": (
         WRITERS,
-        lambda w, u: services.duplicate_dismiss(
-            first=_fresh(w.head), second=_fresh(w.twin), acting_user=u
-        ),
+        lambda w, u: duplicate_dismiss(first=_fresh(w.head), second=_fresh(w.twin), acting_user=u),
     ),
     "household_refer": (
         WRITERS,
-        lambda w, u: services.household_refer(
+        lambda w, u: household_refer(
             household=_fresh(w.h), category=w.category, acting_user=u, note="نیاز به پیگیری"
         ),
     ),
     "indicator_update": (
         CATALOGUE,
-        lambda w, u: services.indicator_update(
+        lambda w, u: indicator_update(
             indicator=VulnerabilityIndicator.objects.get(
                 province=w.province, code="large_household"
             ),
@@ -155,13 +154,11 @@ OPERATIONS = {
     ),
     "threshold_update": (
         CATALOGUE,
-        lambda w, u: services.threshold_update(
-            province=w.province, threshold_score=5, acting_user=u
-        ),
+        lambda w, u: threshold_update(province=w.province, threshold_score=5, acting_user=u),
     ),
     "catalogue_prepare": (
         CATALOGUE,
-        lambda w, u: services.catalogue_prepare(province=w.province, acting_user=u),
+        lambda w, u: catalogue_prepare(province=w.province, acting_user=u),
     ),
 }
 
@@ -193,7 +190,7 @@ def test_other_office_staff_cannot_reach_this_office_even_by_moving_a_person(wor
     theirs = world.make_household(office=world.other_office)
     before = state()
     with pytest.raises(PermissionDenied):
-        services.membership_add(
+        membership_add(
             person=_fresh(world.child),
             household=theirs,
             relation="child",
@@ -244,12 +241,12 @@ def test_household_validation_names_the_field(reg, state, fields, field):
 def test_household_area_must_be_served_by_the_office(reg, state):
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.household_create(
+        household_create(
             acting_user=reg.users["province_manager"], office=reg.office, area=reg.other_hood
         )
     assert "area" in exc.value.message_dict
     with pytest.raises(ValidationError):
-        services.household_create(
+        household_create(
             acting_user=reg.users["province_manager"], office=reg.office, area=reg.city
         )
     assert state() == before
@@ -267,7 +264,7 @@ def test_external_id_is_unique_within_the_office(reg):
 def test_household_update_is_optimistically_locked(reg, state):
     h = reg.make_household()
     stale = h.version
-    services.household_update(
+    household_update(
         household=_fresh(h),
         acting_user=reg.users["office_manager"],
         address="یک",
@@ -275,7 +272,7 @@ def test_household_update_is_optimistically_locked(reg, state):
     )
     before = state()
     with pytest.raises(ConflictError):
-        services.household_update(
+        household_update(
             household=_fresh(h),
             acting_user=reg.users["facilitator"],
             address="دو",
@@ -289,7 +286,7 @@ def test_moving_the_point_recomputes_the_hazard_zone(reg):
     zone = HazardZoneFactory(area=reg.hood)
     h = reg.make_household()
     assert h.hazard_zone is None
-    h = services.household_update(
+    h = household_update(
         household=h, acting_user=reg.users["facilitator"], latitude=31.35, longitude=48.65
     )
     assert _fresh(h).hazard_zone == zone
@@ -408,7 +405,7 @@ def test_duplicate_code_in_another_office_does_not_reveal_the_household(reg):
 def test_person_update_refreshes_name_key_search_and_vulnerability(reg):
     h = reg.make_household()
     p = reg.make_person(h)
-    services.person_update(
+    person_update(
         person=p, acting_user=reg.users["facilitator"], last_name="كاظمي", has_disability=True
     )
     h.refresh_from_db()
@@ -420,7 +417,7 @@ def test_person_update_refreshes_name_key_search_and_vulnerability(reg):
 def test_person_update_conflict(reg, state):
     h = reg.make_household()
     p = reg.make_person(h)
-    services.person_update(
+    person_update(
         person=_fresh(p),
         acting_user=reg.users["facilitator"],
         father_name="الف",
@@ -428,7 +425,7 @@ def test_person_update_conflict(reg, state):
     )
     before = state()
     with pytest.raises(ConflictError):
-        services.person_update(
+        person_update(
             person=_fresh(p),
             acting_user=reg.users["office_manager"],
             father_name="ب",
@@ -445,7 +442,7 @@ def test_membership_end_keeps_history_and_rescores(reg):
     head = reg.make_person(h, birth_year=1320)
     wife = reg.make_person(h, relation="spouse", first_name="زهرا", birth_year=1325)
     assert not h.vulnerabilities.filter(indicator__code="elderly_alone").exists()
-    services.membership_end(
+    membership_end(
         membership=wife.memberships.get(),
         reason="died",
         left_on=dt.date(2024, 1, 1),
@@ -457,7 +454,7 @@ def test_membership_end_keeps_history_and_rescores(reg):
     assert Membership.objects.filter(household=h).count() == 2
     assert AuditLog.objects.filter(action="membership.end", object_id=str(h.pk)).exists()
     with pytest.raises(ValidationError):
-        services.membership_end(membership=m, reason="left", acting_user=reg.users["facilitator"])
+        membership_end(membership=m, reason="left", acting_user=reg.users["facilitator"])
     assert head.memberships.get().is_current
 
 
@@ -474,7 +471,7 @@ def test_membership_end_validation(reg, state, reason, left_on, field):
     p = reg.make_person(h, joined_on=dt.date(2010, 1, 1))
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.membership_end(
+        membership_end(
             membership=p.memberships.get(),
             reason=reason,
             left_on=left_on,
@@ -488,14 +485,14 @@ def test_membership_add_moves_a_person_and_keeps_history(reg):
     old = reg.make_household()
     p = reg.make_person(old)
     new = reg.make_household()
-    services.membership_add(
+    membership_add(
         person=p, household=new, relation="head", acting_user=reg.users["office_manager"]
     )
     rows = list(p.memberships.order_by("pk"))
     assert rows[0].household == old and rows[0].end_reason == "moved" and rows[0].left_on
     assert rows[1].household == new and rows[1].is_current
     with pytest.raises(ValidationError) as exc:
-        services.membership_add(
+        membership_add(
             person=p, household=new, relation="child", acting_user=reg.users["office_manager"]
         )
     assert "person" in exc.value.message_dict
@@ -507,12 +504,12 @@ def test_head_change_needs_the_old_heads_new_relation(reg, state):
     son = reg.make_person(h, relation="child", first_name="رضا")
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.membership_set_relation(
+        membership_set_relation(
             membership=son.memberships.get(), relation="head", acting_user=reg.users["facilitator"]
         )
     assert "previous_head_relation" in exc.value.message_dict
     assert state() == before
-    services.membership_set_relation(
+    membership_set_relation(
         membership=son.memberships.get(),
         relation="head",
         previous_head_relation="parent",
@@ -528,7 +525,7 @@ def test_head_change_needs_the_old_heads_new_relation(reg, state):
 
 def test_consent_record_and_withdraw(reg):
     h = reg.make_household()
-    c = services.consent_record(
+    c = consent_record(
         household=h,
         given_by="  علي  ",
         purpose="registry",
@@ -536,19 +533,19 @@ def test_consent_record_and_withdraw(reg):
         acting_user=reg.users["facilitator"],
     )
     assert c.given_by == "علی" and c.recorded_by == reg.users["facilitator"]
-    services.consent_withdraw(
+    consent_withdraw(
         consent=c, acting_user=reg.users["facilitator"], withdrawn_on=dt.date(2025, 2, 1)
     )
     assert _fresh(c).withdrawn_on == dt.date(2025, 2, 1)
     with pytest.raises(ValidationError):
-        services.consent_withdraw(consent=_fresh(c), acting_user=reg.users["facilitator"])
+        consent_withdraw(consent=_fresh(c), acting_user=reg.users["facilitator"])
     with pytest.raises(ValidationError) as exc:
-        services.consent_record(
+        consent_record(
             household=h, given_by="", purpose="nope", acting_user=reg.users["facilitator"]
         )
     assert {"given_by", "purpose"} <= set(exc.value.message_dict)
     with pytest.raises(ValidationError) as exc:
-        services.consent_record(
+        consent_record(
             household=h,
             given_by="x",
             purpose="registry",
@@ -564,7 +561,7 @@ def test_consent_record_and_withdraw(reg):
 def test_refer_creates_a_referred_demand_carrying_no_pii_without_consent(world):
     h = world.make_household(address="نشانی محرمانه", latitude=31.35, longitude=48.65)
     world.make_person(h, national_code=national_code("002345678"), mobile="09121234567")
-    link = services.household_refer(
+    link = household_refer(
         household=h,
         category=world.category,
         acting_user=world.users["facilitator"],
@@ -587,7 +584,7 @@ def test_refer_creates_a_referred_demand_carrying_no_pii_without_consent(world):
 
 
 def test_refer_with_sharing_consent_carries_the_head_and_the_point(world):
-    link = services.household_refer(
+    link = household_refer(
         household=_fresh(world.h),
         category=world.category,
         acting_user=world.users["office_manager"],
@@ -603,7 +600,7 @@ def test_refer_failure_writes_nothing(world, state):
     before = state()
     demands = Demand.objects.count()
     with pytest.raises(ValidationError):
-        services.household_refer(
+        household_refer(
             household=_fresh(world.h), category=inactive, acting_user=world.users["facilitator"]
         )
     assert (
@@ -619,10 +616,10 @@ def test_refer_failure_writes_nothing(world, state):
 def test_threshold_and_indicator_changes_rescore_the_province(world):
     world.make_person(_fresh(world.h), relation="child", first_name="زهرا")
     assert not _fresh(world.h).vulnerabilities.filter(indicator__code="large_household").exists()
-    services.threshold_update(
+    threshold_update(
         province=world.province, threshold_score=1, acting_user=world.users["province_manager"]
     )
-    services.indicator_update(
+    indicator_update(
         indicator=VulnerabilityIndicator.objects.get(
             province=world.province, code="large_household"
         ),
@@ -646,7 +643,7 @@ def test_indicator_validation(world, state, weight, parameter, field):
     indicator = VulnerabilityIndicator.objects.get(province=world.province, code="large_household")
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.indicator_update(
+        indicator_update(
             indicator=indicator,
             acting_user=world.users["province_manager"],
             weight=weight,
@@ -660,7 +657,7 @@ def test_indicator_validation(world, state, weight, parameter, field):
 def test_threshold_validation(world, state):
     before = state()
     with pytest.raises(ValidationError) as exc:
-        services.threshold_update(
+        threshold_update(
             province=world.province, threshold_score=0, acting_user=world.users["province_manager"]
         )
     assert "threshold_score" in exc.value.message_dict
@@ -675,7 +672,7 @@ def test_province_manager_cannot_edit_another_provinces_catalogue(world, state):
     assert other.pk
     before = state()
     with pytest.raises(PermissionDenied):
-        services.indicator_update(
+        indicator_update(
             indicator=indicator,
             acting_user=world.users["province_manager"],
             weight=9,
@@ -690,13 +687,15 @@ def test_a_head_added_concurrently_is_a_conflict_not_a_crash(reg, state):
     the database's one-head rule catches it and the user sees a conflict."""
     from unittest import mock
 
+    from tashil.registry.services import memberships as membership_services
+
     h = reg.make_household()
     reg.make_person(h)
     lodger = reg.make_person(reg.make_household(), first_name="رضا")
     before = state()
     # As if the check ran before the other user's head was saved.
-    with mock.patch.object(services, "_relation_errors"), pytest.raises(ConflictError):
-        services.membership_add(
+    with mock.patch.object(membership_services, "relation_errors"), pytest.raises(ConflictError):
+        membership_add(
             person=lodger,
             household=Household.objects.get(pk=h.pk),
             relation="head",

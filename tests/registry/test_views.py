@@ -10,7 +10,6 @@ from django.urls import reverse
 from tashil.agencies.models import RoutingRule
 from tashil.core import jalali
 from tashil.demands.models import Demand
-from tashil.registry import services
 from tashil.registry.models import (
     Consent,
     Household,
@@ -21,6 +20,10 @@ from tashil.registry.models import (
     PersonalDataAccess,
     VulnerabilityIndicator,
 )
+from tashil.registry.services.consent import consent_record
+from tashil.registry.services.households import household_update
+from tashil.registry.services.memberships import membership_end
+from tashil.registry.services.persons import person_update
 from tests.factories import DemandCategoryFactory
 from tests.roles import ROLES as ALL_ROLES
 
@@ -50,7 +53,7 @@ def world(reg):
     child = reg.make_person(h, relation="child", first_name="علی", birth_year=1392)
     h2 = reg.make_household()
     twin = reg.make_person(h2, first_name="مريم", last_name="احمدي", birth_year=1364)
-    consent = services.consent_record(
+    consent = consent_record(
         household=h, given_by="مریم", purpose="registry", acting_user=reg.users["facilitator"]
     )
     reg.h, reg.head, reg.child, reg.twin, reg.consent = h, head, child, twin, consent
@@ -438,7 +441,7 @@ def test_household_page_query_count_does_not_grow_with_members(
         world.make_person(
             world.h, relation="child", first_name=f"فرزند{i}", birth_year=1390 + i % 10
         )
-    services.membership_end(
+    membership_end(
         membership=world.child.memberships.get(),
         reason="left",
         acting_user=world.users["facilitator"],
@@ -586,7 +589,7 @@ def test_editing_a_stale_household_shows_the_conflict(as_role, world):
     client = as_role("facilitator")
     url = reverse("registry:household_edit", kwargs={"pk": world.h.pk})
     stale = world.h.version
-    services.household_update(
+    household_update(
         household=Household.objects.get(pk=world.h.pk),
         acting_user=world.users["office_manager"],
         address="نشانی همکار",
@@ -731,7 +734,7 @@ def test_catalogue_edit_rescores(as_role, world):
 
 
 def test_household_page_sections_and_history(as_role, world):
-    services.person_update(
+    person_update(
         person=world.child, acting_user=world.users["office_manager"], employment="student"
     )
     body = (

@@ -11,9 +11,9 @@ from django.utils import translation
 
 from tashil.core.errors import ConflictError
 from tashil.core.models import AuditLog
-from tashil.registry import services
 from tashil.registry.importer import services as import_services
 from tashil.registry.models import ColumnMapping, ImportBatch, Membership
+from tashil.registry.services import memberships as membership_services
 
 from .test_import_fixtures import english, imp  # noqa: F401 - fixtures, used by name
 from .test_import_views import world as import_world  # noqa: F401 - fixture, used by name
@@ -44,7 +44,7 @@ def test_ending_a_membership_someone_just_ended_is_a_conflict(as_role, world, mo
     membership = world.child.memberships.get()
     first_the_colleague(
         monkeypatch,
-        services,
+        membership_services,
         "membership_end",
         lambda real: real(
             membership=Membership.objects.get(pk=membership.pk),
@@ -68,7 +68,7 @@ def test_changing_a_relation_someone_just_changed_is_a_conflict(as_role, world, 
     membership = world.child.memberships.get()
     first_the_colleague(
         monkeypatch,
-        services,
+        membership_services,
         "membership_set_relation",
         lambda real: real(
             membership=Membership.objects.get(pk=membership.pk),

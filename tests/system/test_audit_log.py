@@ -8,7 +8,8 @@ from django.urls import reverse
 from tashil.core import audit
 from tashil.core.models import AuditLog
 from tashil.core.text import to_persian_digits
-from tashil.registry import services
+from tashil.registry.services.households import household_create
+from tashil.registry.services.persons import person_create
 from tashil.system import audit as system_audit
 from tests.factories import Role, user_with_role
 
@@ -21,10 +22,8 @@ MOBILE = "09161234567"
 @pytest.fixture
 def resident(network):
     facilitator = network.users["facilitator"]
-    household = services.household_create(
-        acting_user=facilitator, office=network.office, area=network.hood
-    )
-    person = services.person_create(
+    household = household_create(acting_user=facilitator, office=network.office, area=network.hood)
+    person = person_create(
         acting_user=facilitator,
         household=household,
         relation="head",
@@ -44,10 +43,10 @@ def outsider(network):
     """A resident of the other province, whose row ended up in this
     province's log: nobody here may open the record."""
     staff = user_with_role(Role.FACILITATOR, office=network.other_office)
-    household = services.household_create(
+    household = household_create(
         acting_user=staff, office=network.other_office, area=network.other_hood
     )
-    person = services.person_create(
+    person = person_create(
         acting_user=staff, household=household, relation="head", first_name="رضا", last_name="غریبه"
     )
     audit.record(

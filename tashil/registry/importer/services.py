@@ -22,8 +22,9 @@ from django.utils.translation import ngettext
 from tashil.core import audit
 from tashil.core.text import join_words
 
-from .. import services as registry_services
 from ..models import ColumnMapping, ImportBatch
+from ..permissions import can_manage_office_registry
+from ..selectors import registry_offices
 from . import engine
 from .fields import BY_KEY, REQUIRED, aliases, mapping_for_saving, suggest_mapping
 from .limits import MB, LimitExceeded, Limits, check_archive, number
@@ -38,11 +39,11 @@ EDITABLE = (
 
 
 def can_import(user, office) -> bool:
-    return registry_services.can_manage_office_registry(user, office)
+    return can_manage_office_registry(user, office)
 
 
 def import_offices(user):
-    return registry_services.registry_offices(user)
+    return registry_offices(user)
 
 
 def _require(allowed: bool) -> None:

@@ -19,7 +19,7 @@ from tashil.geo.models import Area, HazardZone
 
 from ..dedupe import person_name_key, years_compatible
 from ..models import Household, Membership, Person
-from ..services import HOUSEHOLD_FIELDS, PERSON_FIELDS
+from ..services.common import HOUSEHOLD_FIELDS, PERSON_FIELDS
 from .cleaning import Bounds, CellError, FieldCleaner
 from .fields import BY_KEY, HOUSEHOLD, PERSON, REQUIRED, header_key
 from .sources import column_index, column_letter
