@@ -190,7 +190,7 @@ def _household_values(h, personal: bool) -> dict:
 
 def _member_columns(personal: bool) -> list[tuple[str, object]]:
     """The import template's columns and labels, so the file imports again."""
-    from .importer.fields import FIELDS
+    from .importer.columns import FIELDS
 
     hidden = set() if personal else {"national_code", "mobile", "address", "latitude", "longitude"}
     return [(spec.key, spec.label) for spec in FIELDS if spec.key not in hidden]

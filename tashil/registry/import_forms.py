@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy as _
 
 from tashil.core.forms import StyledFormMixin
 
-from .importer.fields import FIELDS, HOUSEHOLD, MEMBERSHIP, PERSON
+from .importer.columns import FIELDS
+from .importer.fieldspec import HOUSEHOLD, MEMBERSHIP, PERSON
 from .importer.limits import Limits, number
 from .models import ImportBatch
 

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from openpyxl import Workbook
 
 from tashil.core.validators import normalize_mobile
-from tashil.registry.importer import sources
+from tashil.registry.importer import xlsx
 from tashil.registry.importer.cleaning import MobileCleaner
 from tashil.registry.importer.fields import field_for_header, suggest_mapping
 from tashil.registry.importer.sources import (
@@ -278,7 +278,7 @@ def test_a_sheet_formatted_down_to_row_a_million_stops_quickly(imp, monkeypatch)
                 parsed.append(el.get("r"))
             yield event, el
 
-    monkeypatch.setattr(sources, "iterparse", counting)
+    monkeypatch.setattr(xlsx, "iterparse", counting)
     source = XlsxSource(path)
     rows = list(source.rows())
     source.close()

@@ -23,7 +23,8 @@ from tashil.core.validators import (
     normalize_national_code,
 )
 
-from .fields import FieldSpec, choice_words, header_key
+from .fields import choice_words, header_key
+from .fieldspec import FieldSpec
 
 EARLIEST_BIRTH_YEAR = 1280  # Jalali, about 1901: the registry's services use the same bound.
 # A four-digit year from here on is Gregorian: Jalali years are about 621 lower.

@@ -25,9 +25,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import ImportBatch
+from .planning import Planner
 from .report import Report
 from .sources import FileProblem, open_source
-from .validation import FileState, ImportContext, Planner, RowCleaner, merged_problems
+from .validation import FileState, ImportContext, RowCleaner, merged_problems
 from .writing import apply_plan, record_chunk
 
 logger = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 from tashil.core.exports import CsvWriter
 
-from .fields import FIELDS
+from .columns import FIELDS
 
 EXAMPLE = [
     {

@@ -21,7 +21,8 @@ from tashil.core.text import join_words
 from .. import vulnerability
 from ..models import Household, ImportBatch, ImportChunk, Membership, Person
 from .bulk import insert_rows, update_rows
-from .validation import HEAD, Plan
+from .planning import Plan
+from .validation import HEAD
 
 
 class RollbackRefused(Exception):
