@@ -88,6 +88,10 @@ def responses(client, setup, make):  # noqa: F811
     for name in ("hood", "county", "province", "other_hood"):
         tokens[getattr(setup, name).code] = f"<{name}>"
     tokens[setup.office.code] = "<office>"
+    # Names come from factory sequences, which run on across the suite.
+    tokens[setup.agency.name] = "<agency_name>"
+    tokens[setup.hood.name] = "<hood_name>"
+    tokens = dict(sorted(tokens.items(), key=lambda item: -len(item[0])))
     statuses = {name: r.status_code for name, r in out.items()}
     bodies = {name: normalise(r.json(), tokens) for name, r in out.items()}
     return statuses, bodies, referral
