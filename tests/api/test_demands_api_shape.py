@@ -91,6 +91,8 @@ def responses(client, setup, make):  # noqa: F811
     # Names come from factory sequences, which run on across the suite.
     tokens[setup.agency.name] = "<agency_name>"
     tokens[setup.hood.name] = "<hood_name>"
+    for role, user in setup.users.items():
+        tokens[user.get_full_name() or user.username] = f"<{role}>"
     tokens = dict(sorted(tokens.items(), key=lambda item: -len(item[0])))
     statuses = {name: r.status_code for name, r in out.items()}
     bodies = {name: normalise(r.json(), tokens) for name, r in out.items()}
