@@ -5,6 +5,7 @@ is recorded in the audit log."""
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db.models import Prefetch
 from django.http import QueryDict
 from django.utils import timezone
@@ -18,7 +19,9 @@ from tashil.core.validators import format_mobile_display
 from tashil.system.audit import record_export
 
 from . import permissions
+from .filters import parse_demand_filters
 from .models import Channel, DemandStatus, Referral, SlaState, SubmitterKind
+from .selectors import demand_list, row_sla_state
 
 KIND = "demands_list"
 # Up to this many rows the file is written while the user waits.
@@ -73,8 +76,6 @@ def _label(choices, value):
 
 
 def _row(demand, cols, user, today) -> list:
-    from .selectors import row_sla_state
-
     contact = permissions.can_see_contact(user, demand)
     values = {
         "public_id": demand.public_id,
@@ -111,17 +112,15 @@ def params_of(querydict) -> dict:
 
 
 def export_queryset(*, user, params: dict):
-    """The list's filter applied for `user`; an invalid filter exports nothing
-    rather than everything."""
-    from .forms import build_filter_form
-
+    """The list's filter applied for `user`, parsed as the list page parses
+    it; an invalid filter exports nothing rather than everything."""
     data = QueryDict(mutable=True)
     for key, values in params.items():
         data.setlist(key, values)
-    form, filters = build_filter_form(user, data)
-    if filters is None:
+    try:
+        filters = parse_demand_filters(user, data)
+    except ValidationError:
         return None
-    from .selectors import demand_list
 
     return demand_list(user=user, filters=filters).prefetch_related(
         Prefetch(
@@ -167,8 +166,6 @@ def export_demands(*, user, params: dict, file_format: str) -> ExportResult:
         file_format = "xlsx"
     queryset = export_queryset(user=user, params=params)
     if queryset is None:
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"format": _("Correct the filter before exporting.")})
     total = queryset.count()
     # One audit row per export: who took which list, and whether with contacts.

@@ -5,14 +5,17 @@ import uuid
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import ErrorDict
 from django.utils.translation import gettext_lazy as _
 
 from tashil.agencies.forms import area_field, category_field
 from tashil.agencies.models import Agency
+from tashil.agencies.selectors import category_tree
 from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
+from .filters import parse_demand_filters
 from .models import (
     CLOSED_STATUSES,
     Channel,
@@ -22,6 +25,7 @@ from .models import (
     SlaState,
     SubmitterKind,
 )
+from .selectors import DemandFilters, visible_offices
 from .services import MAX_PHOTO_BYTES, STAFF_CHANNELS
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
@@ -271,9 +275,18 @@ class DemandFilterForm(StyledFormMixin, forms.Form):
     mine = forms.BooleanField(label=_("Recorded by me"), required=False)
 
     def __init__(
-        self, *args, tree=(), areas=None, area_list=None, agencies=None, offices=None, **kwargs
+        self,
+        *args,
+        user=None,
+        tree=(),
+        areas=None,
+        area_list=None,
+        agencies=None,
+        offices=None,
+        **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        self.user = user
         self.fields["status"].choices = _status_choices()
         self.fields["category"] = category_field(tree, required=False)
         self.fields["area"] = area_field(
@@ -321,23 +334,31 @@ class DemandFilterForm(StyledFormMixin, forms.Form):
             {"type": "search", "placeholder": _("Words or tracking code")}
         )
 
-    def clean(self):
-        data = super().clean()
-        if data.get("date_from") and data.get("date_to") and data["date_from"] > data["date_to"]:
-            self.add_error("date_to", _("The end date is before the start date."))
-        return data
+    def full_clean(self):
+        """The fields render the filter; the input is read by
+        `parse_demand_filters`, the one parser the exports and the API use
+        too, and its errors land on the fields they name."""
+        self._errors = ErrorDict()
+        self.cleaned_data = {}
+        self.filters = None
+        if not self.is_bound:
+            return
+        try:
+            self.filters = parse_demand_filters(self.user, self.data)
+        except ValidationError as error:
+            for name, messages in error.message_dict.items():
+                self._errors[name] = self.error_class(messages)
+        else:
+            self.cleaned_data = vars(self.filters)
 
 
 def build_filter_form(user, data):
     """The list's filter form for `user` and the filters it yields (None when
-    the input is invalid). Shared by the list page and the exports."""
-    from tashil.agencies.selectors import category_tree
-
-    from .selectors import DemandFilters, visible_offices
-
+    the input is invalid)."""
     areas = Area.objects.visible_to(user).order_by("path")
     form = DemandFilterForm(
         data or None,
+        user=user,
         tree=category_tree(),
         areas=areas,
         area_list=list(areas.only("id", "code", "path", "name_fa", "name_en")),
@@ -346,22 +367,7 @@ def build_filter_form(user, data):
     )
     if not form.is_bound:
         return form, DemandFilters()
-    if not form.is_valid():
-        return form, None
-    d = form.cleaned_data
-    return form, DemandFilters(
-        q=d["q"],
-        area=d["area"],
-        category=d["category"],
-        agency=d["agency"],
-        office=d["office"],
-        status=d["status"],
-        sla=d["sla"],
-        date_from=d["date_from"],
-        date_to=d["date_to"],
-        mine=d["mine"],
-        sort=d["sort"] or "newest",
-    )
+    return form, form.filters if form.is_valid() else None
 
 
 # --- triage and the rest of the demand page --------------------------------------------------
