@@ -155,9 +155,10 @@ def _walk(patterns, prefix="", namespace=""):
 def all_urls():
     """(name, route, parameters) of every URL the site answers."""
     urls = []
-    for name, route, _pattern in _walk(get_resolver().url_patterns):
-        # From the whole route: a nested include() holds some of them in its prefix.
-        parameters = set(re.findall(r"<(?:\w+:)?(\w+)>", route))
+    for name, route, pattern in _walk(get_resolver().url_patterns):
+        parameters = set(pattern.pattern.converters) | set(
+            re.findall(r"\(\?P<(\w+)>", pattern.pattern.regex.pattern)
+        )
         urls.append((name, route, parameters - FORMAT_PARAMETERS))
     return urls
 

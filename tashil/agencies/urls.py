@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -7,26 +7,12 @@ app_name = "agencies"
 urlpatterns = [
     path("", views.agency_list, name="list"),
     path("new/", views.agency_create, name="create"),
-    path(
-        "categories/",
-        include(
-            [
-                path("", views.categories, name="categories"),
-                path("new/", views.category_create, name="category_create"),
-                path("<slug:code>/edit/", views.category_edit, name="category_edit"),
-            ]
-        ),
-    ),
-    path(
-        "routing/",
-        include(
-            [
-                path("", views.routing, name="routing"),
-                path("set/", views.routing_set, name="routing_set"),
-                path("<int:pk>/delete/", views.routing_delete, name="routing_delete"),
-            ]
-        ),
-    ),
+    path("categories/", views.categories, name="categories"),
+    path("categories/new/", views.category_create, name="category_create"),
+    path("categories/<slug:code>/edit/", views.category_edit, name="category_edit"),
+    path("routing/", views.routing, name="routing"),
+    path("routing/set/", views.routing_set, name="routing_set"),
+    path("routing/<int:pk>/delete/", views.routing_delete, name="routing_delete"),
     path("<slug:code>/", views.agency_detail, name="detail"),
     path("<slug:code>/edit/", views.agency_edit, name="edit"),
 ]

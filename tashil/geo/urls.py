@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -9,14 +9,7 @@ urlpatterns = [
     # Before "<code>/" so that a map request is never read as an area code.
     path("geojson/", views.geojson, name="geojson"),
     path("hazards/<slug:code>/edit/", views.hazard_edit, name="hazard_edit"),
-    path(
-        "<slug:code>/",
-        include(
-            [
-                path("", views.area_detail, name="detail"),
-                path("edit/", views.area_edit, name="edit"),
-                path("hazards/new/", views.hazard_create, name="hazard_create"),
-            ]
-        ),
-    ),
+    path("<slug:code>/", views.area_detail, name="detail"),
+    path("<slug:code>/edit/", views.area_edit, name="edit"),
+    path("<slug:code>/hazards/new/", views.hazard_create, name="hazard_create"),
 ]

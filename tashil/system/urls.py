@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from . import views
 
@@ -6,14 +6,7 @@ app_name = "system"
 
 urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
-    path(
-        "calendar/",
-        include(
-            [
-                path("", views.calendar_page, name="calendar"),
-                path("holidays/<int:pk>/", views.holiday_edit, name="holiday_edit"),
-                path("closures/<int:pk>/delete/", views.closure_delete_view, name="closure_delete"),
-            ]
-        ),
-    ),
+    path("calendar/", views.calendar_page, name="calendar"),
+    path("calendar/holidays/<int:pk>/", views.holiday_edit, name="holiday_edit"),
+    path("calendar/closures/<int:pk>/delete/", views.closure_delete_view, name="closure_delete"),
 ]
