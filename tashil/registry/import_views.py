@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tashil.core.editing import save_form
+from tashil.core.editing import form_page, save_form
 from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
 
@@ -66,7 +66,7 @@ def import_upload(request):
             acting_user=user, office=data["office"], upload=data["file"], sheet=data["sheet"]
         ),
         success=lambda batch: redirect("registry:import_mapping", pk=batch.pk),
-        page=lambda edit: render(request, "registry/import/upload.html", {"form": edit.form}),
+        page=form_page(request, "registry/import/upload.html"),
     )
 
 
@@ -139,17 +139,13 @@ def import_mapping(request, pk):
         ),
         success=lambda _batch: redirect("registry:import_progress", pk=batch.pk),
         on_error=_errors_on_top("mapping"),
-        page=lambda edit: render(
+        page=form_page(
             request,
             "registry/import/mapping.html",
-            {
-                "batch": batch,
-                "form": edit.form,
-                "saved": saved,
-                "chosen": chosen,
-                "sheets": (batch.stats or {}).get("sheets", []),
-            },
-            status=edit.status,
+            batch=batch,
+            saved=saved,
+            chosen=chosen,
+            sheets=(batch.stats or {}).get("sheets", []),
         ),
     )
 
@@ -187,21 +183,17 @@ def import_preview(request, pk):
         ),
         success=lambda _result: redirect("registry:import_progress", pk=batch.pk),
         on_error=_errors_on_top("mode"),
-        page=lambda edit: render(
+        page=form_page(
             request,
             "registry/import/preview.html",
-            {
-                "batch": batch,
-                "form": edit.form,
-                "errors": batch.errors[:PREVIEW_ERRORS],
-                "more_errors": max(len(batch.errors) - PREVIEW_ERRORS, 0),
-                "columns": sorted(
-                    (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
-                ),
-                "counts": (batch.stats or {}).get("counts", {}),
-                "can_commit": batch.valid_rows > 0,
-            },
-            status=edit.status,
+            batch=batch,
+            errors=batch.errors[:PREVIEW_ERRORS],
+            more_errors=max(len(batch.errors) - PREVIEW_ERRORS, 0),
+            columns=sorted(
+                (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
+            ),
+            counts=(batch.stats or {}).get("counts", {}),
+            can_commit=batch.valid_rows > 0,
         ),
     )
 
