@@ -3,6 +3,7 @@
 import re
 
 from django import template
+from django.forms.utils import flatatt
 from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
@@ -108,3 +109,34 @@ def breadcrumbs(parser, token):
     nodelist = parser.parse(("endbreadcrumbs",))
     parser.delete_first_token()
     return BreadcrumbsNode(nodelist, css)
+
+
+class CardNode(template.Node):
+    def __init__(self, nodelist, title, attrs):
+        self.nodelist, self.title, self.attrs = nodelist, title, attrs
+
+    def render(self, context):
+        attrs = {name: value.resolve(context) for name, value in self.attrs.items()}
+        css = " ".join(filter(None, ("card mb-3", attrs.pop("class", ""))))
+        return format_html(
+            '<section class="{}"{}>\n  <div class="card-body">\n    <h2 class="h6">{}</h2>'
+            "{}\n  </div>\n</section>",
+            css,
+            flatatt(attrs),
+            self.title.resolve(context),
+            self.nodelist.render(context),
+        )
+
+
+@register.tag
+def card(parser, token):
+    """A section of a detail page: {% card _("Where") id="place" %}…{% endcard %};
+    `class` adds classes to the card, other arguments are its attributes."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("card takes a title")
+    title = parser.compile_filter(bits[1])
+    attrs = template.base.token_kwargs(bits[2:], parser)
+    nodelist = parser.parse(("endcard",))
+    parser.delete_first_token()
+    return CardNode(nodelist, title, attrs)
