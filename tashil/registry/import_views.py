@@ -263,14 +263,23 @@ def import_error_file(request, pk):
     )
 
 
-@require_POST
-def import_rollback(request, pk):
+def _batch_command(request, pk, command):
+    """Run `command` on the batch. Returns the batch and, when the service
+    refused, the answer that says why on the batch's page."""
     batch = _batch(request, pk)
     try:
-        services.import_rollback(acting_user=request.user, batch=batch)
+        command(acting_user=request.user, batch=batch)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("registry:import_detail", pk=batch.pk)
+        return batch, redirect("registry:import_detail", pk=batch.pk)
+    return batch, None
+
+
+@require_POST
+def import_rollback(request, pk):
+    batch, refused = _batch_command(request, pk, services.import_rollback)
+    if refused:
+        return refused
     batch.refresh_from_db()
     if batch.status == ImportBatch.Status.ROLLED_BACK:
         messages.success(request, _("The import was rolled back: everything it wrote was undone."))
@@ -281,13 +290,8 @@ def import_rollback(request, pk):
 
 @require_POST
 def import_resume(request, pk):
-    batch = _batch(request, pk)
-    try:
-        services.import_resume(acting_user=request.user, batch=batch)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("registry:import_detail", pk=batch.pk)
-    return redirect("registry:import_progress", pk=batch.pk)
+    batch, refused = _batch_command(request, pk, services.import_resume)
+    return refused or redirect("registry:import_progress", pk=batch.pk)
 
 
 @require_POST
