@@ -1,18 +1,16 @@
 from django.contrib import admin
 
+from tashil.core.admin import DerivedFieldsAdmin
+
 from .models import Agency, DemandCategory, RoutingRule
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(DerivedFieldsAdmin):
     list_display = ["code", "name_fa", "short_name", "province", "is_active"]
     search_fields = ["code", "name_fa", "name_en", "short_name"]
     filter_horizontal = ["jurisdiction"]
     readonly_fields = ["version"]
-
-    def save_model(self, request, obj, form, change):
-        obj.refresh_derived_fields()
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(DemandCategory)

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.editing import save_form
+from tashil.core.editing import form_page, save_form
 from tashil.geo.models import Area
 
 from . import selectors, services
@@ -147,9 +147,7 @@ def agency_create(request):
         form,
         lambda data: services.agency_create(acting_user=user, **data),
         success=success,
-        page=lambda edit: render(
-            request, "agencies/form.html", {"form": edit.form, "agency": None}
-        ),
+        page=form_page(request, "agencies/form.html", agency=None),
     )
 
 
@@ -278,9 +276,7 @@ def _category_form_page(request, *, category=None):
         save,
         message=_("The category was saved."),
         success=lambda saved: redirect(f"{reverse('agencies:categories')}#cat-{saved.code}"),
-        page=lambda edit: render(
-            request, "agencies/category_form.html", {"form": edit.form, "category": category}
-        ),
+        page=form_page(request, "agencies/category_form.html", category=category),
     )
 
 

@@ -2,12 +2,10 @@
 the conflict shown.
 
     return save_form(
-        request, form, lambda data: services.thing_update(...),
+        request, form, update_with(services.thing_update, request, form, thing=thing),
         success=lambda thing: redirect("things:detail", pk=thing.pk),
         message=_("The thing was saved."),
-        page=lambda edit: render(request, "things/form.html",
-                                 {"form": edit.form, "conflict": edit.conflict},
-                                 status=edit.status),
+        page=form_page(request, "things/form.html", thing=thing),
     )
 
 On GET, or when the form is not valid, the page is shown with the form.
@@ -25,6 +23,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
+from django.shortcuts import render
 
 from .errors import ConflictError
 from .forms import apply_service_error
@@ -80,3 +79,25 @@ def save_form(
                 messages.success(request, message)
             return success(result)
     return page(edit)
+
+
+def form_page(request, template: str, **context) -> Callable[[Edit], HttpResponse]:
+    """The usual `page`: `template` with `context`, the form and the conflict, in
+    the answer's status."""
+    return lambda edit: render(
+        request,
+        template,
+        {**context, "form": edit.form, "conflict": edit.conflict},
+        status=edit.status,
+    )
+
+
+def update_with(service, request, form, **target) -> Callable[[dict], Any]:
+    """The usual `save` of an edit: `service` gets the record (`target`), the
+    acting user, the version the form was loaded at and the form's fields."""
+    return lambda data: service(
+        **target,
+        acting_user=request.user,
+        expected_version=data["version"],
+        **form.data_for_service(),
+    )

@@ -125,6 +125,21 @@ class StyledForm(StyledFormMixin, forms.Form):
     pass
 
 
+class RecordForm(StyledForm):
+    """A form that edits one record: unbound, it shows the record's values, and
+    the hidden `version` is the one the record was loaded at (see save_form)."""
+
+    version = forms.CharField(widget=forms.HiddenInput, required=False, empty_value=None)
+
+    def __init__(self, *args, record=None, version="", **kwargs):
+        if record is not None:
+            names = [name for name in self.base_fields if name != "version"]
+            kwargs.setdefault(
+                "initial", {name: getattr(record, name) for name in names} | {"version": version}
+            )
+        super().__init__(*args, **kwargs)
+
+
 def model_field(model, name, **kwargs):
     """The form field a model field would give, for forms that are not
     ModelForms because a service does the writing."""
@@ -182,21 +197,27 @@ class JalaliDateField(forms.Field):
         return value
 
 
-class MobileField(forms.CharField):
-    """An Iranian mobile number, cleaned to E.164 (+989xxxxxxxxx)."""
+class _NormalizedField(forms.CharField):
+    """Text typed in any digits and cleaned by `normalize`, in a left-to-right input."""
+
+    input_attrs: dict = {}
 
     def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel", "dir": "ltr"}),
-        )
+        kwargs.setdefault("widget", forms.TextInput(attrs={**self.input_attrs, "dir": "ltr"}))
         super().__init__(**kwargs)
 
     def to_python(self, value):
         value = super().to_python(value)
         if value in self.empty_values:
             return value
-        return normalize_mobile(value)
+        return self.normalize(value)
+
+
+class MobileField(_NormalizedField):
+    """An Iranian mobile number, cleaned to E.164 (+989xxxxxxxxx)."""
+
+    input_attrs = {"inputmode": "tel", "autocomplete": "tel"}
+    normalize = staticmethod(normalize_mobile)
 
     def prepare_value(self, value):
         if isinstance(value, str) and value.startswith("+"):
@@ -204,18 +225,8 @@ class MobileField(forms.CharField):
         return value
 
 
-class NationalCodeField(forms.CharField):
+class NationalCodeField(_NormalizedField):
     """A national code, cleaned to ten ASCII digits."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault(
-            "widget",
-            forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "dir": "ltr"}),
-        )
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        if value in self.empty_values:
-            return value
-        return normalize_national_code(value)
+    input_attrs = {"inputmode": "numeric", "autocomplete": "off"}
+    normalize = staticmethod(normalize_national_code)

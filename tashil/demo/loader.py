@@ -166,32 +166,31 @@ def build_geometry() -> dict:
 
 
 def _area(
-    report,
+    report: Report,
     geometry,
+    row,
     *,
-    code,
     parent,
     level,
-    name_fa,
-    name_en,
-    lat,
-    lng,
-    population=None,
+    centre=None,
     households=None,
     note="",
     is_marginal=False,
 ):
-    boundary = to_geojson(geometry[code])
+    """Upsert the area of a row of the demo tables (a province, county, city or
+    neighbourhood), centred on `centre` or on the row's own point."""
+    lat, lng = centre or (row.lat, row.lng)
+    boundary = to_geojson(geometry[row.code])
     notes = "\n".join(n for n in (note, data.APPROXIMATE_BOUNDARY_NOTE) if n)
     area, outcome = upsert(
         Area,
-        {"code": code},
+        {"code": row.code},
         {
             "parent": parent,
             "level": level,
-            "name_fa": name_fa,
-            "name_en": name_en,
-            "population": population,
+            "name_fa": row.name_fa,
+            "name_en": row.name_en,
+            "population": row.population,
             "households": households,
             "is_marginal": is_marginal,
             "boundary": boundary,
@@ -209,59 +208,26 @@ def _area(
 
 def load_areas(report: Report, geometry: dict) -> dict:
     p = data.PROVINCE
-    lat, lng = _centre(geometry[p.code])
-    areas = {
-        p.code: _area(
-            report,
-            geometry,
-            code=p.code,
-            parent=None,
-            level=Area.Level.PROVINCE,
-            name_fa=p.name_fa,
-            name_en=p.name_en,
-            lat=lat,
-            lng=lng,
-            population=p.population,
-        )
-    }
+    province = _area(
+        report,
+        geometry,
+        p,
+        parent=None,
+        level=Area.Level.PROVINCE,
+        centre=_centre(geometry[p.code]),
+    )
+    areas = {p.code: province}
     for c in data.COUNTIES:
-        areas[c.code] = _area(
-            report,
-            geometry,
-            code=c.code,
-            parent=areas[p.code],
-            level=Area.Level.COUNTY,
-            name_fa=c.name_fa,
-            name_en=c.name_en,
-            lat=c.lat,
-            lng=c.lng,
-            population=c.population,
-        )
+        areas[c.code] = _area(report, geometry, c, parent=province, level=Area.Level.COUNTY)
     for c in data.CITIES:
-        areas[c.code] = _area(
-            report,
-            geometry,
-            code=c.code,
-            parent=areas[c.county],
-            level=Area.Level.CITY,
-            name_fa=c.name_fa,
-            name_en=c.name_en,
-            lat=c.lat,
-            lng=c.lng,
-            population=c.population,
-        )
+        areas[c.code] = _area(report, geometry, c, parent=areas[c.county], level=Area.Level.CITY)
     for n in data.NEIGHBOURHOODS:
         areas[n.code] = _area(
             report,
             geometry,
-            code=n.code,
+            n,
             parent=areas[n.city],
             level=Area.Level.NEIGHBOURHOOD,
-            name_fa=n.name_fa,
-            name_en=n.name_en,
-            lat=n.lat,
-            lng=n.lng,
-            population=n.population,
             households=n.households,
             note=n.note,
             is_marginal=True,

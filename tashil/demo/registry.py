@@ -55,6 +55,15 @@ class H:
 _HEALTH = {"health_insurance": "health"}
 _NO_INS = {"health_insurance": "none"}
 _SCHOOL = {"in_school": True, "education": "primary", **_HEALTH}
+# A house of its own on the mains, with no sewer.
+_OWNED_HOUSE = {
+    "dwelling_type": "house",
+    "tenure": "owner",
+    "water": "formal",
+    "electricity": "formal",
+    "sewage": "none",
+    "gas": "formal",
+}
 
 HOUSEHOLDS = (
     H(
@@ -63,12 +72,7 @@ HOUSEHOLDS = (
         48.6398,
         "زویه، کوچه نخل ۳، پلاک ۱۲",
         {
-            "dwelling_type": "house",
-            "tenure": "owner",
-            "water": "formal",
-            "electricity": "formal",
-            "sewage": "none",
-            "gas": "formal",
+            **_OWNED_HOUSE,
             "main_income": "daily_labour",
         },
         (
@@ -235,12 +239,7 @@ HOUSEHOLDS = (
         48.6412,
         "زویه، خیابان اصلی، جنب نانوایی",
         {
-            "dwelling_type": "house",
-            "tenure": "owner",
-            "water": "formal",
-            "electricity": "formal",
-            "sewage": "none",
-            "gas": "formal",
+            **_OWNED_HOUSE,
             "main_income": "wage",
         },
         (

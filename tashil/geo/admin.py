@@ -1,17 +1,15 @@
 from django.contrib import admin
 
+from tashil.core.admin import DerivedFieldsAdmin
+
 from .models import Area, HazardZone
 
 
 @admin.register(Area)
-class AreaAdmin(admin.ModelAdmin):
+class AreaAdmin(DerivedFieldsAdmin):
     list_display = ["code", "name_fa", "name_en", "level", "population", "is_marginal"]
     list_filter = ["level", "is_marginal"]
     search_fields = ["code", "name_fa", "name_en", "search_key"]
-
-    def save_model(self, request, obj, form, change):
-        obj.refresh_derived_fields()
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(HazardZone)

@@ -5,7 +5,7 @@ import json
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from tashil.core.forms import StyledForm, model_field
+from tashil.core.forms import RecordForm, model_field
 
 from . import lookup
 from .models import Area, HazardZone
@@ -44,8 +44,7 @@ class GeoJSONField(forms.CharField):
         return lookup.validate_geojson(value)
 
 
-class AreaForm(StyledForm):
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+class AreaForm(RecordForm):
     name_fa = model_field(Area, "name_fa")
     name_en = model_field(Area, "name_en")
     population = model_field(Area, "population")
@@ -55,29 +54,11 @@ class AreaForm(StyledForm):
     boundary = GeoJSONField(label=_("boundary (GeoJSON)"), required=False)
 
     def __init__(self, *args, area: Area, version: str, **kwargs):
-        if not kwargs.get("data"):
-            kwargs.setdefault(
-                "initial",
-                {
-                    name: getattr(area, name)
-                    for name in (
-                        "name_fa",
-                        "name_en",
-                        "population",
-                        "households",
-                        "is_marginal",
-                        "note",
-                        "boundary",
-                    )
-                }
-                | {"version": version},
-            )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, record=area, version=version, **kwargs)
         self.fields["name_en"].widget.attrs["dir"] = "ltr"
 
 
-class HazardZoneForm(StyledForm):
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+class HazardZoneForm(RecordForm):
     area = forms.ModelChoiceField(queryset=Area.objects.none(), label=_("area"))
     code = model_field(HazardZone, "code")
     name_fa = model_field(HazardZone, "name_fa")
@@ -89,22 +70,7 @@ class HazardZoneForm(StyledForm):
     boundary = GeoJSONField(label=_("boundary (GeoJSON)"))
 
     def __init__(self, *args, areas, zone: HazardZone | None = None, version: str = "", **kwargs):
-        if zone is not None and not kwargs.get("data"):
-            names = (
-                "code",
-                "name_fa",
-                "name_en",
-                "hazard_type",
-                "risk_level",
-                "households_estimate",
-                "description",
-                "boundary",
-            )
-            kwargs.setdefault(
-                "initial",
-                {n: getattr(zone, n) for n in names} | {"area": zone.area_id, "version": version},
-            )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, record=zone, version=version, **kwargs)
         self.fields["area"].queryset = areas
         self.fields["area"].label_from_instance = lambda a: f"{a.name} · {a.get_level_display()}"
         self.fields["code"].widget.attrs["dir"] = "ltr"

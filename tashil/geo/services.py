@@ -41,7 +41,8 @@ HAZARD_EDITABLE = (
     "households_estimate",
     "description",
 )
-_TEXT_FIELDS = {"name_fa", "name_en", "note", "description"}
+_NAMES = {"name_fa", "name_en"}
+_FREE_TEXT = {"note", "description"}
 
 
 def fingerprint(instance, fields) -> str:
@@ -102,6 +103,22 @@ def _locked(model, pk, fields, expected_version):
     return current
 
 
+def _assign(record, fields: dict) -> None:
+    """Set the fields of an edit form on `record`: the boundary as its geometry,
+    names normalised, free text only stripped of direction marks."""
+    for name, value in fields.items():
+        if name == "boundary":
+            _set_geometry(record, value)
+        elif name in _NAMES:
+            setattr(record, name, normalize(value))
+        elif name in _FREE_TEXT:
+            setattr(record, name, strip_bidi_controls(value).strip())
+        elif name == "code":
+            setattr(record, name, (value or "").strip())
+        else:
+            setattr(record, name, value)
+
+
 def area_update(*, area: Area, acting_user, expected_version: str | None = None, **fields) -> Area:
     """Edit an area's names, estimates, marginal flag, note or boundary.
 
@@ -116,17 +133,7 @@ def area_update(*, area: Area, acting_user, expected_version: str | None = None,
     with transaction.atomic():
         current = _locked(Area, area.pk, AREA_EDITABLE, expected_version)
         before = audit.snapshot(current, AREA_EDITABLE)
-        for name, value in fields.items():
-            if name == "boundary":
-                _set_geometry(current, value)
-            elif name in _TEXT_FIELDS:
-                setattr(
-                    current,
-                    name,
-                    normalize(value) if name != "note" else strip_bidi_controls(value).strip(),
-                )
-            else:
-                setattr(current, name, value)
+        _assign(current, fields)
         current.refresh_derived_fields()
         current.full_clean()
         changes = audit.diff(before, audit.snapshot(current, AREA_EDITABLE))
@@ -219,21 +226,7 @@ def hazard_zone_update(
     with transaction.atomic():
         current = _locked(HazardZone, zone.pk, HAZARD_EDITABLE, expected_version)
         before = audit.snapshot(current, HAZARD_EDITABLE)
-        for name, value in fields.items():
-            if name == "boundary":
-                _set_geometry(current, value)
-            elif name in _TEXT_FIELDS:
-                setattr(
-                    current,
-                    name,
-                    normalize(value)
-                    if name != "description"
-                    else strip_bidi_controls(value).strip(),
-                )
-            elif name == "code":
-                current.code = (value or "").strip()
-            else:
-                setattr(current, name, value)
+        _assign(current, fields)
         _validate_zone_area(current)
         current.full_clean()
         changes = audit.diff(before, audit.snapshot(current, HAZARD_EDITABLE))

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.editing import save_form
+from tashil.core.editing import form_page, save_form, update_with
 
 from . import selectors, services
 from .forms import AreaForm, HazardZoneForm
@@ -67,19 +67,11 @@ def area_edit(request, code):
     return save_form(
         request,
         form,
-        lambda data: services.area_update(
-            area=area,
-            acting_user=request.user,
-            expected_version=data["version"] or None,
-            **form.data_for_service(),
-        ),
+        update_with(services.area_update, request, form, area=area),
         message=_("The area was saved."),
         success=lambda _area: redirect("geo:detail", code=area.code),
-        page=lambda edit: render(
-            request,
-            "geo/area_form.html",
-            {"area": area, "form": edit.form, "ancestors": selectors.ancestors_of(area)},
-            status=edit.status,
+        page=form_page(
+            request, "geo/area_form.html", area=area, ancestors=selectors.ancestors_of(area)
         ),
     )
 
@@ -111,9 +103,7 @@ def hazard_create(request, code):
         ),
         message=_("The hazard zone was saved."),
         success=lambda zone: redirect("geo:detail", code=zone.area.code),
-        page=lambda edit: render(
-            request, "geo/hazard_form.html", {"area": area, "form": edit.form, "zone": None}
-        ),
+        page=form_page(request, "geo/hazard_form.html", area=area, zone=None),
     )
 
 
@@ -132,20 +122,10 @@ def hazard_edit(request, code):
     return save_form(
         request,
         form,
-        lambda data: services.hazard_zone_update(
-            zone=zone,
-            acting_user=request.user,
-            expected_version=data["version"] or None,
-            **form.data_for_service(),
-        ),
+        update_with(services.hazard_zone_update, request, form, zone=zone),
         message=_("The hazard zone was saved."),
         success=lambda saved: redirect("geo:detail", code=saved.area.code),
-        page=lambda edit: render(
-            request,
-            "geo/hazard_form.html",
-            {"area": zone.area, "form": edit.form, "zone": zone},
-            status=edit.status,
-        ),
+        page=form_page(request, "geo/hazard_form.html", area=zone.area, zone=zone),
     )
 
 

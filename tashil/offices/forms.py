@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.models import Role, RoleMembership
-from tashil.core.forms import JalaliDateField, MobileField, StyledForm, model_field
+from tashil.core.forms import JalaliDateField, MobileField, RecordForm, StyledForm, model_field
 from tashil.geo.models import Area
 
 from .models import Office, Operator
@@ -139,8 +139,7 @@ class OfficeStatusForm(StyledForm):
         ]
 
 
-class OperatorForm(StyledForm):
-    version = forms.CharField(widget=forms.HiddenInput, required=False)
+class OperatorForm(RecordForm):
     name_fa = model_field(Operator, "name_fa")
     name_en = model_field(Operator, "name_en")
     kind = model_field(Operator, "kind")
@@ -148,12 +147,7 @@ class OperatorForm(StyledForm):
     phone = model_field(Operator, "phone")
 
     def __init__(self, *args, operator: Operator | None = None, version: str = "", **kwargs):
-        if operator is not None:
-            names = ("name_fa", "name_en", "kind", "registration_number", "phone")
-            kwargs.setdefault(
-                "initial", {n: getattr(operator, n) for n in names} | {"version": version}
-            )
-        super().__init__(*args, **kwargs)
+        super().__init__(*args, record=operator, version=version, **kwargs)
         for name in ("name_en", "registration_number", "phone"):
             self.fields[name].widget.attrs["dir"] = "ltr"
 

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from tashil.accounts.models import Role
 from tashil.accounts.scopes import scope_of
-from tashil.core.editing import save_form
+from tashil.core.editing import form_page, save_form, update_with
 from tashil.geo import selectors as geo_selectors
 from tashil.geo.models import Area
 from tashil.geo.views import map_context, require_role
@@ -124,9 +124,7 @@ def office_create(request):
         lambda _data: services.office_create(acting_user=request.user, **form.data_for_service()),
         message=_("The office was created."),
         success=lambda office: redirect("offices:detail", code=office.code),
-        page=lambda edit: render(
-            request, "offices/office_form.html", {"form": edit.form, "office": None}
-        ),
+        page=form_page(request, "offices/office_form.html", office=None),
     )
 
 
@@ -156,12 +154,7 @@ def office_edit(request, code):
     return save_form(
         request,
         form,
-        lambda data: services.office_update(
-            office=office,
-            acting_user=request.user,
-            expected_version=data["version"],
-            **form.data_for_service(),
-        ),
+        update_with(services.office_update, request, form, office=office),
         message=_("The office was saved."),
         success=lambda _office: redirect("offices:detail", code=office.code),
         page=lambda edit: _edit_page(request, office, form=edit.form, status=edit.status),
@@ -282,9 +275,7 @@ def operator_create(request):
         lambda _data: services.operator_create(acting_user=request.user, **form.data_for_service()),
         message=_("The operator was registered."),
         success=lambda _operator: redirect("offices:operators"),
-        page=lambda edit: render(
-            request, "offices/operator_form.html", {"form": edit.form, "operator": None}
-        ),
+        page=form_page(request, "offices/operator_form.html", operator=None),
     )
 
 
@@ -301,18 +292,8 @@ def operator_edit(request, pk):
     return save_form(
         request,
         form,
-        lambda data: services.operator_update(
-            operator=operator,
-            acting_user=request.user,
-            expected_version=data["version"] or None,
-            **form.data_for_service(),
-        ),
+        update_with(services.operator_update, request, form, operator=operator),
         message=_("The operator was saved."),
         success=lambda _operator: redirect("offices:operators"),
-        page=lambda edit: render(
-            request,
-            "offices/operator_form.html",
-            {"form": edit.form, "operator": operator},
-            status=edit.status,
-        ),
+        page=form_page(request, "offices/operator_form.html", operator=operator),
     )

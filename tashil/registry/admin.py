@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from tashil.core.admin import ReadOnlyAdmin
+
 from .models import (
     Consent,
     Household,
@@ -75,18 +77,9 @@ class HouseholdReferralAdmin(admin.ModelAdmin):
 
 
 @admin.register(PersonalDataAccess)
-class PersonalDataAccessAdmin(admin.ModelAdmin):
+class PersonalDataAccessAdmin(ReadOnlyAdmin):
     """Read-only: the access log is evidence and must not be edited."""
 
     list_display = ["at", "user", "person", "via"]
     list_filter = ["via"]
     raw_id_fields = ["user", "person"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

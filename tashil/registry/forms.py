@@ -18,28 +18,33 @@ def _choices(model, name, *, blank=True):
     return (BLANK if blank else []) + list(field.choices)
 
 
-class LocalIntegerField(forms.IntegerField):
+class _LocalNumberMixin:
+    """A number typed in Persian, Arabic or ASCII digits, in a left-to-right input."""
+
+    inputmode = "numeric"
+    separators = str.maketrans({})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault(
+            "widget", forms.TextInput(attrs={"inputmode": self.inputmode, "dir": "ltr"})
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = to_ascii_digits(value).translate(self.separators).strip()
+        return super().to_python(value)
+
+
+class LocalIntegerField(_LocalNumberMixin, forms.IntegerField):
     """An integer typed in Persian, Arabic or ASCII digits."""
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "dir": "ltr"}))
-        super().__init__(**kwargs)
 
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = to_ascii_digits(value).strip()
-        return super().to_python(value)
+class LocalFloatField(_LocalNumberMixin, forms.FloatField):
+    """A decimal number; the Persian decimal separator counts as the point."""
 
-
-class LocalFloatField(forms.FloatField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "decimal", "dir": "ltr"}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = to_ascii_digits(value).replace("٫", ".").strip()
-        return super().to_python(value)
+    inputmode = "decimal"
+    separators = str.maketrans({"٫": "."})
 
 
 class NationalCodeInput(forms.CharField):
@@ -55,6 +60,18 @@ class NationalCodeInput(forms.CharField):
         super().__init__(**kwargs)
 
 
+class SectionsMixin:
+    """A long form shown in titled groups: SECTIONS holds (title, field names)."""
+
+    SECTIONS = ()
+    # Fields that take a whole row.
+    WIDE_FIELDS = ()
+
+    def sections(self):
+        for title, names in self.SECTIONS:
+            yield title, [self[name] for name in names if name in self.fields]
+
+
 class AreaChoiceField(forms.ModelChoiceField):
     def label_from_instance(self, obj):
         return obj.name
@@ -63,7 +80,7 @@ class AreaChoiceField(forms.ModelChoiceField):
 # --- Households ---------------------------------------------------------------------------
 
 
-class HouseholdForm(StyledFormMixin, forms.Form):
+class HouseholdForm(SectionsMixin, StyledFormMixin, forms.Form):
     office = forms.ModelChoiceField(
         label=_("Office"), queryset=None, to_field_name="code", empty_label="—"
     )
@@ -109,6 +126,7 @@ class HouseholdForm(StyledFormMixin, forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    WIDE_FIELDS = ("address", "note")
     SECTIONS = (
         (_("Where"), ("office", "area", "external_id", "address", "latitude", "longitude")),
         (
@@ -140,10 +158,6 @@ class HouseholdForm(StyledFormMixin, forms.Form):
             self.fields["office"].queryset = offices
             self.fields["office"].label_from_instance = lambda obj: obj.name
         self.style_fields()
-
-    def sections(self):
-        for title, names in self.SECTIONS:
-            yield title, [self[name] for name in names if name in self.fields]
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)
@@ -203,7 +217,7 @@ class VulnerableFilterForm(StyledFormMixin, forms.Form):
 # --- Persons -------------------------------------------------------------------------------------
 
 
-class PersonForm(StyledFormMixin, forms.Form):
+class PersonForm(SectionsMixin, StyledFormMixin, forms.Form):
     first_name = forms.CharField(label=_("First name"), max_length=100)
     last_name = forms.CharField(label=_("Last name"), max_length=100)
     father_name = forms.CharField(label=_("Father's name"), max_length=100, required=False)
@@ -278,10 +292,6 @@ class PersonForm(StyledFormMixin, forms.Form):
         if not ask_confirm:
             del self.fields["confirm_new"]
         self.style_fields()
-
-    def sections(self):
-        for title, names in self.SECTIONS:
-            yield title, [self[name] for name in names if name in self.fields]
 
     def service_fields(self) -> dict:
         data = dict(self.cleaned_data)

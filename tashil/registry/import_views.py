@@ -14,7 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from tashil.core.editing import save_form
+from tashil.core.editing import form_page, save_form
 from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
 
@@ -66,7 +66,7 @@ def import_upload(request):
             acting_user=user, office=data["office"], upload=data["file"], sheet=data["sheet"]
         ),
         success=lambda batch: redirect("registry:import_mapping", pk=batch.pk),
-        page=lambda edit: render(request, "registry/import/upload.html", {"form": edit.form}),
+        page=form_page(request, "registry/import/upload.html"),
     )
 
 
@@ -139,17 +139,13 @@ def import_mapping(request, pk):
         ),
         success=lambda _batch: redirect("registry:import_progress", pk=batch.pk),
         on_error=_errors_on_top("mapping"),
-        page=lambda edit: render(
+        page=form_page(
             request,
             "registry/import/mapping.html",
-            {
-                "batch": batch,
-                "form": edit.form,
-                "saved": saved,
-                "chosen": chosen,
-                "sheets": (batch.stats or {}).get("sheets", []),
-            },
-            status=edit.status,
+            batch=batch,
+            saved=saved,
+            chosen=chosen,
+            sheets=(batch.stats or {}).get("sheets", []),
         ),
     )
 
@@ -187,21 +183,17 @@ def import_preview(request, pk):
         ),
         success=lambda _result: redirect("registry:import_progress", pk=batch.pk),
         on_error=_errors_on_top("mode"),
-        page=lambda edit: render(
+        page=form_page(
             request,
             "registry/import/preview.html",
-            {
-                "batch": batch,
-                "form": edit.form,
-                "errors": batch.errors[:PREVIEW_ERRORS],
-                "more_errors": max(len(batch.errors) - PREVIEW_ERRORS, 0),
-                "columns": sorted(
-                    (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
-                ),
-                "counts": (batch.stats or {}).get("counts", {}),
-                "can_commit": batch.valid_rows > 0,
-            },
-            status=edit.status,
+            batch=batch,
+            errors=batch.errors[:PREVIEW_ERRORS],
+            more_errors=max(len(batch.errors) - PREVIEW_ERRORS, 0),
+            columns=sorted(
+                (batch.stats or {}).get("columns", {}).items(), key=lambda item: -item[1]
+            ),
+            counts=(batch.stats or {}).get("counts", {}),
+            can_commit=batch.valid_rows > 0,
         ),
     )
 
@@ -271,14 +263,23 @@ def import_error_file(request, pk):
     )
 
 
-@require_POST
-def import_rollback(request, pk):
+def _batch_command(request, pk, command):
+    """Run `command` on the batch. Returns the batch and, when the service
+    refused, the answer that says why on the batch's page."""
     batch = _batch(request, pk)
     try:
-        services.import_rollback(acting_user=request.user, batch=batch)
+        command(acting_user=request.user, batch=batch)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect("registry:import_detail", pk=batch.pk)
+        return batch, redirect("registry:import_detail", pk=batch.pk)
+    return batch, None
+
+
+@require_POST
+def import_rollback(request, pk):
+    batch, refused = _batch_command(request, pk, services.import_rollback)
+    if refused:
+        return refused
     batch.refresh_from_db()
     if batch.status == ImportBatch.Status.ROLLED_BACK:
         messages.success(request, _("The import was rolled back: everything it wrote was undone."))
@@ -289,13 +290,8 @@ def import_rollback(request, pk):
 
 @require_POST
 def import_resume(request, pk):
-    batch = _batch(request, pk)
-    try:
-        services.import_resume(acting_user=request.user, batch=batch)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return redirect("registry:import_detail", pk=batch.pk)
-    return redirect("registry:import_progress", pk=batch.pk)
+    batch, refused = _batch_command(request, pk, services.import_resume)
+    return refused or redirect("registry:import_progress", pk=batch.pk)
 
 
 @require_POST

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from django_otp import user_has_device
 
 from tashil.accounts.scopes import scope_of
+from tashil.core.admin import ReadOnlyAdmin
 from tashil.core.models import AuditLog
 
 from .audit import present
@@ -27,7 +28,7 @@ admin.site.site_header = "Tashil · تسهیل"
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(ReadOnlyAdmin):
     """Shows rows by the same rule as the log page (tashil.system.audit.present)."""
 
     list_display = ["at", "actor", "action", "object_type", "shown_object"]
@@ -56,12 +57,3 @@ class AuditLogAdmin(admin.ModelAdmin):
             else:
                 lines.append(f"{change['field']}: {change['old']} → {change['new']}")
         return "\n".join(lines)
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

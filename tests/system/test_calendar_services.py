@@ -16,17 +16,6 @@ D = dt.date
 PROVINCE_EDITORS = {"national_admin", "province_manager"}
 
 
-@pytest.fixture
-def holiday(db):
-    return Holiday.objects.create(
-        date=D(2027, 3, 10),
-        original_date=D(2027, 3, 10),
-        name_fa="عید سعید فطر",
-        name_en="Eid al-Fitr",
-        is_estimated=True,
-    )
-
-
 def _holiday_state(holiday):
     return (
         Holiday.objects.filter(pk=holiday.pk)

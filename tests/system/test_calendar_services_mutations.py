@@ -17,15 +17,11 @@ D = dt.date
 
 
 @pytest.fixture
-def holiday(db):
-    return Holiday.objects.create(
-        date=D(2027, 3, 10),
-        original_date=D(2027, 3, 10),
-        name_fa="عید سعید فطر",
-        name_en="Eid al-Fitr",
-        is_estimated=True,
-        is_active=False,
-    )
+def holiday(holiday):
+    """Switched off, so that switching it on is a change the audit row records."""
+    holiday.is_active = False
+    holiday.save(update_fields=["is_active"])
+    return holiday
 
 
 def _refused(call, **kwargs):

@@ -18,6 +18,14 @@ class AgencyOut(Schema):
     is_active: bool
     jurisdiction_codes: list[str]
 
+    @staticmethod
+    def resolve_province_code(agency: Agency) -> str:
+        return agency.province.code
+
+    @staticmethod
+    def resolve_jurisdiction_codes(agency: Agency) -> list[str]:
+        return [a.code for a in agency.jurisdiction.all()]
+
 
 class CategoryOut(Schema):
     code: str
@@ -26,6 +34,10 @@ class CategoryOut(Schema):
     name_en: str
     sla_working_days: int
     is_active: bool
+
+    @staticmethod
+    def resolve_parent_code(category: DemandCategory) -> str | None:
+        return category.parent.code if category.parent_id else None
 
 
 def _queryset(request):
@@ -36,25 +48,11 @@ def _queryset(request):
     )
 
 
-def _out(agency: Agency) -> dict:
-    return {
-        "code": agency.code,
-        "name_fa": agency.name_fa,
-        "name_en": agency.name_en,
-        "short_name": agency.short_name,
-        "province_code": agency.province.code,
-        "phone": agency.phone,
-        "email": agency.email,
-        "is_active": agency.is_active,
-        "jurisdiction_codes": [a.code for a in agency.jurisdiction.all()],
-    }
-
-
 @router.get(
     "/", response={200: list[AgencyOut], **READ_ERRORS}, summary="Agencies the user may see"
 )
 def list_agencies(request):
-    return [_out(a) for a in _queryset(request)]
+    return _queryset(request)
 
 
 @router.get(
@@ -63,20 +61,9 @@ def list_agencies(request):
     summary="Demand categories (a tree)",
 )
 def list_categories(request):
-    qs = DemandCategory.objects.select_related("parent")
-    return [
-        {
-            "code": c.code,
-            "parent_code": c.parent.code if c.parent_id else None,
-            "name_fa": c.name_fa,
-            "name_en": c.name_en,
-            "sla_working_days": c.sla_working_days,
-            "is_active": c.is_active,
-        }
-        for c in qs
-    ]
+    return DemandCategory.objects.select_related("parent")
 
 
 @router.get("/{slug:code}", response={200: AgencyOut, **READ_ERRORS})
 def get_agency(request, code: str):
-    return _out(get_object_or_404(_queryset(request), code=code))
+    return get_object_or_404(_queryset(request), code=code)

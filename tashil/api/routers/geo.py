@@ -20,24 +20,13 @@ class AreaOut(Schema):
     centroid_lat: float | None
     centroid_lng: float | None
 
+    @staticmethod
+    def resolve_parent_code(area: Area) -> str | None:
+        return area.parent.code if area.parent_id else None
+
 
 class AreaDetailOut(AreaOut):
     boundary: dict | None
-
-
-def _out(area: Area) -> dict:
-    return {
-        "code": area.code,
-        "level": area.level,
-        "name_fa": area.name_fa,
-        "name_en": area.name_en,
-        "parent_code": area.parent.code if area.parent_id else None,
-        "population": area.population,
-        "households": area.households,
-        "is_marginal": area.is_marginal,
-        "centroid_lat": area.centroid_lat,
-        "centroid_lng": area.centroid_lng,
-    }
 
 
 @router.get("/", response={200: list[AreaOut], **READ_ERRORS}, summary="Areas the user may see")
@@ -57,12 +46,11 @@ def list_areas(
         qs = qs.filter(is_marginal=marginal)
     for term in search_terms(q):
         qs = qs.filter(search_key__contains=term)
-    return [_out(a) for a in qs]
+    return qs
 
 
 @router.get("/{slug:code}", response={200: AreaDetailOut, **READ_ERRORS})
 def get_area(request, code: str):
-    area = get_object_or_404(
+    return get_object_or_404(
         Area.objects.visible_to(request.user).select_related("parent"), code=code
     )
-    return {**_out(area), "boundary": area.boundary}

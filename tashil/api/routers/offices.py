@@ -25,24 +25,21 @@ class OfficeOut(Schema):
     area_codes: list[str]
     version: int
 
+    @staticmethod
+    def resolve_province_code(office: Office) -> str:
+        return office.province.code
 
-def _out(office: Office) -> dict:
-    return {
-        "code": office.code,
-        "name_fa": office.name_fa,
-        "name_en": office.name_en,
-        "status": office.status,
-        "province_code": office.province.code,
-        "county_code": office.county.code if office.county_id else None,
-        "operator": office.operator.name_fa if office.operator_id else None,
-        "opened_on": office.opened_on,
-        "contract_start": office.contract_start,
-        "contract_end": office.contract_end,
-        "latitude": office.latitude,
-        "longitude": office.longitude,
-        "area_codes": [a.code for a in office.areas.all()],
-        "version": office.version,
-    }
+    @staticmethod
+    def resolve_county_code(office: Office) -> str | None:
+        return office.county.code if office.county_id else None
+
+    @staticmethod
+    def resolve_operator(office: Office) -> str | None:
+        return office.operator.name_fa if office.operator_id else None
+
+    @staticmethod
+    def resolve_area_codes(office: Office) -> list[str]:
+        return [a.code for a in office.areas.all()]
 
 
 def _queryset(request):
@@ -60,9 +57,9 @@ def list_offices(request, status: str | None = None, county: str | None = None):
         qs = qs.filter(status=status)
     if county:
         qs = qs.filter(county__code=county)
-    return [_out(o) for o in qs]
+    return qs
 
 
 @router.get("/{slug:code}", response={200: OfficeOut, **READ_ERRORS})
 def get_office(request, code: str):
-    return _out(get_object_or_404(_queryset(request), code=code))
+    return get_object_or_404(_queryset(request), code=code)

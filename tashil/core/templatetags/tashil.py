@@ -3,8 +3,11 @@
 import re
 
 from django import template
+from django.forms.utils import flatatt
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeData, mark_safe
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 
 from tashil.core import jalali
 from tashil.core.text import to_persian_digits
@@ -70,3 +73,70 @@ def num(value):
     if (get_language() or "fa").startswith("fa"):
         return to_persian_digits(text.replace(",", "٬").replace(".", "٫"))
     return text
+
+
+@register.simple_tag
+def crumb(label, url_name="", *args, **kwargs):
+    """One step of the breadcrumbs: a link to the URL named `url_name` (with its
+    arguments) or, without a name, the page itself."""
+    if not url_name:
+        return format_html('<li class="breadcrumb-item active" aria-current="page">{}</li>', label)
+    url = reverse(url_name, args=args, kwargs=kwargs)
+    return format_html('<li class="breadcrumb-item"><a href="{}">{}</a></li>', url, label)
+
+
+class BreadcrumbsNode(template.Node):
+    def __init__(self, nodelist, css):
+        self.nodelist, self.css = nodelist, css
+
+    def render(self, context):
+        css = self.css.resolve(context) if self.css else ""
+        return format_html(
+            '<nav aria-label="{}">\n  <ol class="breadcrumb small{}">\n{}\n  </ol>\n</nav>',
+            gettext("Breadcrumb"),
+            f" {css}" if css else "",
+            self.nodelist.render(context),
+        )
+
+
+@register.tag
+def breadcrumbs(parser, token):
+    """The trail above a page, around its steps:
+    {% breadcrumbs %}{% crumb _("Agencies") "agencies:list" %}…{% endbreadcrumbs %};
+    an argument adds classes to the list."""
+    bits = token.split_contents()
+    css = parser.compile_filter(bits[1]) if len(bits) > 1 else None
+    nodelist = parser.parse(("endbreadcrumbs",))
+    parser.delete_first_token()
+    return BreadcrumbsNode(nodelist, css)
+
+
+class CardNode(template.Node):
+    def __init__(self, nodelist, title, attrs):
+        self.nodelist, self.title, self.attrs = nodelist, title, attrs
+
+    def render(self, context):
+        attrs = {name: value.resolve(context) for name, value in self.attrs.items()}
+        css = " ".join(filter(None, ("card mb-3", attrs.pop("class", ""))))
+        return format_html(
+            '<section class="{}"{}>\n  <div class="card-body">\n    <h2 class="h6">{}</h2>'
+            "{}\n  </div>\n</section>",
+            css,
+            flatatt(attrs),
+            self.title.resolve(context),
+            self.nodelist.render(context),
+        )
+
+
+@register.tag
+def card(parser, token):
+    """A section of a detail page: {% card _("Where") id="place" %}…{% endcard %};
+    `class` adds classes to the card, other arguments are its attributes."""
+    bits = token.split_contents()
+    if len(bits) < 2:
+        raise template.TemplateSyntaxError("card takes a title")
+    title = parser.compile_filter(bits[1])
+    attrs = template.base.token_kwargs(bits[2:], parser)
+    nodelist = parser.parse(("endcard",))
+    parser.delete_first_token()
+    return CardNode(nodelist, title, attrs)

@@ -12,49 +12,9 @@
 (function () {
   "use strict";
 
-  function readJSON(id) {
-    var node = id && document.getElementById(id);
-    if (!node) return null;
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return null;
-    }
-  }
-
-  // Leaflet reads a string tooltip as HTML, and area names are typed by
-  // people: a tooltip is always a DOM node holding text.
-  function textNode(value) {
-    var span = document.createElement("span");
-    span.setAttribute("dir", "auto");
-    span.textContent = value == null ? "" : String(value);
-    return span;
-  }
-
-  // Ray casting over [lng, lat] rings; holes subtract.
-  function inRing(x, y, ring) {
-    var inside = false;
-    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
-      if ((yi > y) !== (yj > y) && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  }
-
-  function inPolygon(x, y, rings) {
-    if (!rings.length || !inRing(x, y, rings[0])) return false;
-    for (var k = 1; k < rings.length; k++) if (inRing(x, y, rings[k])) return false;
-    return true;
-  }
-
-  function contains(geometry, lat, lng) {
-    if (!geometry) return false;
-    if (geometry.type === "Polygon") return inPolygon(lng, lat, geometry.coordinates);
-    if (geometry.type === "MultiPolygon") {
-      return geometry.coordinates.some(function (rings) { return inPolygon(lng, lat, rings); });
-    }
-    return false;
-  }
+  var readJSON = window.Tashil.readJSON;
+  var textNode = window.Tashil.textNode;
+  var contains = window.Tashil.contains;
 
   function init(el) {
     if (el.dataset.ready || typeof L === "undefined") return;

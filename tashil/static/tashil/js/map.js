@@ -21,16 +21,7 @@
   var HAZARD_COLOUR = "#dc3545";
   var MARGINAL_COLOUR = "#e0a800";
 
-  function readJSON(id) {
-    if (!id) return null;
-    var node = document.getElementById(id);
-    if (!node) return null;
-    try {
-      return JSON.parse(node.textContent);
-    } catch (e) {
-      return null;
-    }
-  }
+  var readJSON = window.Tashil.readJSON;
 
   function areaStyle(feature) {
     var p = feature.properties || {};
@@ -52,14 +43,9 @@
     return { color: "#0f6b5c", weight: 1, fillColor: "#0f6b5c", fillOpacity: 0.15 };
   }
 
-  // Leaflet reads a string tooltip, popup or layer name as HTML, and names
-  // are typed by users: every one is a DOM node holding text, never a string.
-  function text(value) {
-    var span = document.createElement("span");
-    span.setAttribute("dir", "auto");
-    span.textContent = value == null ? "" : String(value);
-    return span;
-  }
+  // Leaflet reads a string tooltip, popup or layer name as HTML: names go in
+  // as DOM nodes holding text.
+  var text = window.Tashil.textNode;
 
   // Layer names go to L.control.layers, which also reads them as HTML.
   function escapeHTML(value) {

@@ -30,20 +30,8 @@
       .catch(function () { return null; });
   }
 
-  // Leaflet reads a string tooltip as HTML, and neighbourhood names are typed
-  // by people: a tooltip is always a DOM node holding text.
-  function textNode(value) {
-    var span = document.createElement("span");
-    span.setAttribute("dir", "auto");
-    span.textContent = value == null ? "" : String(value);
-    return span;
-  }
-
-  function readJSON(id) {
-    var node = id && document.getElementById(id);
-    if (!node) return null;
-    try { return JSON.parse(node.textContent); } catch (e) { return null; }
-  }
+  var readJSON = window.Tashil.readJSON;
+  var textNode = window.Tashil.textNode;
 
   function baseMap(el) {
     var map = L.map(el, { scrollWheelZoom: false, attributionControl: !!el.dataset.tileUrl });
@@ -54,28 +42,9 @@
     return map;
   }
 
-  // --- point in polygon (GeoJSON positions are [lng, lat]) -----------------
-
-  function inRing(lng, lat, ring) {
-    var inside = false;
-    for (var i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      var xi = ring[i][0], yi = ring[i][1], xj = ring[j][0], yj = ring[j][1];
-      if ((yi > lat) !== (yj > lat) && lng < ((xj - xi) * (lat - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  }
-
-  function inPolygon(lng, lat, rings) {
-    if (!rings.length || !inRing(lng, lat, rings[0])) return false;
-    for (var k = 1; k < rings.length; k++) if (inRing(lng, lat, rings[k])) return false;
-    return true;
-  }
-
   function featureAt(features, lat, lng) {
     for (var i = 0; i < features.length; i++) {
-      var g = features[i].geometry || {};
-      var polys = g.type === "Polygon" ? [g.coordinates] : g.type === "MultiPolygon" ? g.coordinates : [];
-      for (var p = 0; p < polys.length; p++) if (inPolygon(lng, lat, polys[p])) return features[i];
+      if (window.Tashil.contains(features[i].geometry, lat, lng)) return features[i];
     }
     return null;
   }
