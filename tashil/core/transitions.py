@@ -173,7 +173,13 @@ class Machine:
             except ValueError:
                 return value
 
-        return {"from": label(source), "to": label(target)}
+        # Messages say "from"/"to" or "old"/"new"; both are given.
+        return {
+            "from": label(source),
+            "to": label(target),
+            "old": label(source),
+            "new": label(target),
+        }
 
     # --- the move --------------------------------------------------------------------------
 
