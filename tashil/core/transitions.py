@@ -197,6 +197,7 @@ class Machine:
         changes: dict | None = None,
         log: dict | None = None,
         notify: Iterable[Callable[[], Any]] = (),
+        on_behalf_of=None,
     ) -> Move:
         """Move `obj` to `to` (or along the transition `name`) as `user`.
 
@@ -205,7 +206,9 @@ class Machine:
             audit row then holds the diff of those fields, else the state change.
         changes: the audit row's changes, when the caller knows better.
         log: keyword arguments for the owner's log writer.
-        notify: callables run once the transaction commits."""
+        notify: callables run once the transaction commits.
+        on_behalf_of: the person the audit row names when the system moves
+            (`user=None`) on their behalf, e.g. the uploader of an import."""
         assert transaction.get_connection().in_atomic_block, "a move needs a transaction"
         transition = self.transition_for(obj, user, to=to, name=name, side=side)
         source = self.state_of(obj)
@@ -225,7 +228,7 @@ class Machine:
             self.log(obj, move, user, **(log or {}))
         province, office = self.where(obj)
         audit.record(
-            actor=user,
+            actor=user if on_behalf_of is None else on_behalf_of,
             action=(transition.action or self.action).format(
                 model=obj._meta.model_name,
                 name=transition.name,
