@@ -21,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from tashil.core.calendar import working_days_between
 
-from . import messages
-from .models import CLOCK_RUNNING_STATUSES, DemandEvent, EventKind, Referral
+from . import messages, services
+from .models import CLOCK_RUNNING_STATUSES, Referral
 
 ESCALATION_CATEGORY_CODE = "escalation"
 
@@ -88,20 +88,8 @@ def _escalate_one(referral: Referral, today, now) -> int:
     for level in range(current + 1, target + 1):
         rung = settings.ESCALATION_LADDER[level - 1][0]
         recipients = _recipients(referral, rung)
-        DemandEvent.objects.create(
-            demand=referral.demand,
-            referral=referral,
-            kind=EventKind.ESCALATED,
-            at=now,
-            data={
-                "level": level,
-                "rung": rung,
-                "agency": referral.agency.code,
-                "due_date": referral.due_date.isoformat(),
-                "notified": [u.username for u in recipients],
-            },
-            is_public=level >= 3,
-            public_note=_("The delay was escalated to the province.") if level >= 3 else "",
+        services.escalation_record(
+            referral=referral, level=level, rung=rung, notified=recipients, at=now
         )
 
         def body(referral=referral, rung=rung):
@@ -121,7 +109,7 @@ def _escalate_one(referral: Referral, today, now) -> int:
                 "due": _due(referral),
             }
 
-        messages._send_to_users(recipients, body, f"referral:{referral.pk}")
+        messages.send_to_users(recipients, body, f"referral:{referral.pk}")
     return target - current
 
 

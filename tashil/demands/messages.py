@@ -42,7 +42,7 @@ def to_resident(demand, event: str, **params) -> None:
     notify(channel="sms", recipient=demand.submitter_mobile, body=body, topic=f"demand:{demand.pk}")
 
 
-def _send_to_users(users, body_fn, topic):
+def send_to_users(users, body_fn, topic):
     for user in users:
         with translation.override(user.preferred_language or "fa"):
             notify_user(user=user, body=body_fn(), subject=_("Tashil"), topic=topic)
@@ -87,7 +87,7 @@ def to_liaisons(referral, event: str) -> None:
             "due": _jalali(referral.due_date),
         }
 
-    _send_to_users(liaisons_of(referral.agency), body, f"referral:{referral.pk}")
+    send_to_users(liaisons_of(referral.agency), body, f"referral:{referral.pk}")
 
 
 OFFICE_TEXTS = {
@@ -104,7 +104,7 @@ def to_office(demand, event: str, **params) -> None:
     def body():
         return OFFICE_TEXTS[event]() % {"code": demand.display_code, **params}
 
-    _send_to_users(office_managers_of(demand.office), body, f"demand:{demand.pk}")
+    send_to_users(office_managers_of(demand.office), body, f"demand:{demand.pk}")
 
 
 def _jalali(value):

@@ -51,41 +51,7 @@ class DemandStatus(models.TextChoices):
     MERGED = "merged", _("merged into another demand")
 
 
-# from → allowed targets. A "not satisfied" feedback reopens a closed demand
-# (back to accepted, or referred while a referral is still open).
-DEMAND_TRANSITIONS = {
-    DemandStatus.NEW: {
-        DemandStatus.ACCEPTED,
-        DemandStatus.NEEDS_INFO,
-        DemandStatus.REJECTED,
-        DemandStatus.MERGED,
-    },
-    DemandStatus.NEEDS_INFO: {
-        DemandStatus.NEW,
-        DemandStatus.ACCEPTED,
-        DemandStatus.REJECTED,
-        DemandStatus.MERGED,
-    },
-    DemandStatus.ACCEPTED: {
-        DemandStatus.REFERRED,
-        DemandStatus.RESOLVED,
-        DemandStatus.PARTLY_RESOLVED,
-        DemandStatus.NOT_FEASIBLE,
-        DemandStatus.MERGED,
-    },
-    DemandStatus.REFERRED: {
-        DemandStatus.ACCEPTED,
-        DemandStatus.RESOLVED,
-        DemandStatus.PARTLY_RESOLVED,
-        DemandStatus.NOT_FEASIBLE,
-        DemandStatus.MERGED,
-    },
-    DemandStatus.RESOLVED: {DemandStatus.ACCEPTED, DemandStatus.REFERRED},
-    DemandStatus.PARTLY_RESOLVED: {DemandStatus.ACCEPTED, DemandStatus.REFERRED},
-    DemandStatus.NOT_FEASIBLE: {DemandStatus.ACCEPTED, DemandStatus.REFERRED},
-    DemandStatus.REJECTED: set(),
-    DemandStatus.MERGED: set(),
-}
+# Which status may follow which, and who moves it: workflow.DEMAND.
 OPEN_STATUSES = {
     DemandStatus.NEW,
     DemandStatus.NEEDS_INFO,
@@ -249,31 +215,7 @@ class ReferralStatus(models.TextChoices):
     NOT_RESPONSIBLE = "not_responsible", _("agency not responsible")
 
 
-REFERRAL_TRANSITIONS = {
-    ReferralStatus.SENT: {
-        ReferralStatus.RECEIVED,
-        ReferralStatus.IN_PROGRESS,
-        ReferralStatus.ANSWERED,
-        ReferralStatus.REJECTED,
-        ReferralStatus.NOT_RESPONSIBLE,
-    },
-    ReferralStatus.RECEIVED: {
-        ReferralStatus.IN_PROGRESS,
-        ReferralStatus.ANSWERED,
-        ReferralStatus.REJECTED,
-        ReferralStatus.NOT_RESPONSIBLE,
-    },
-    ReferralStatus.IN_PROGRESS: {
-        ReferralStatus.ANSWERED,
-        ReferralStatus.DONE,
-        ReferralStatus.REJECTED,
-    },
-    # An answer the office finds insufficient goes back to in progress.
-    ReferralStatus.ANSWERED: {ReferralStatus.DONE, ReferralStatus.IN_PROGRESS},
-    ReferralStatus.DONE: set(),
-    ReferralStatus.REJECTED: set(),
-    ReferralStatus.NOT_RESPONSIBLE: set(),
-}
+# Which status may follow which, and who moves it: workflow.REFERRAL.
 OPEN_REFERRAL_STATUSES = {
     ReferralStatus.SENT,
     ReferralStatus.RECEIVED,

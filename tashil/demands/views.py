@@ -1,12 +1,13 @@
-"""Staff pages for demands (lists, intake, the demand page and its actions),
-the agency portal, attachments and exports. Views parse input, call a
-selector or a service, and render; the services decide who may do what."""
+"""Staff pages for demands: the list, intake, the demand page, attachments
+and exports. The demand page's actions are in `actions.py`, the agency portal
+in `portal.py`. Views parse input, call a selector or a service, and render;
+the services decide who may do what, and the buttons shown are the moves
+`workflow` says the user may take now."""
 
 from functools import wraps
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -19,7 +20,6 @@ from tashil.agencies.models import Agency
 from tashil.agencies.routing import route
 from tashil.agencies.selectors import category_tree
 from tashil.core.editing import save_form
-from tashil.core.errors import ConflictError
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
@@ -32,7 +32,6 @@ from tashil.offices.models import Office
 from . import exports, permissions, selectors, services
 from .duplicates import similar_open_demands
 from .forms import (
-    SLA_CHOICES,
     AcceptForm,
     CloseForm,
     DemandCreateForm,
@@ -44,22 +43,12 @@ from .forms import (
     RequestInfoForm,
     build_filter_form,
 )
-from .models import (
-    OPEN_STATUSES,
-    REFERRAL_TRANSITIONS,
-    Attachment,
-    Demand,
-    DemandStatus,
-    Referral,
-    ReferralStatus,
-)
+from .models import OPEN_STATUSES, Attachment, Demand, ReferralStatus
+from .workflow import CLOSE_MOVES, DEMAND, REFERRAL
 
 PAGE_SIZE = 30
 # The list says "more than 1,000" rather than count a province's demands on every page.
 COUNT_CAP = 1000
-TRIAGE_STATUSES = {DemandStatus.NEW, DemandStatus.NEEDS_INFO}
-REFERABLE_STATUSES = {DemandStatus.NEW, DemandStatus.ACCEPTED, DemandStatus.REFERRED}
-CLOSABLE_STATUSES = {DemandStatus.ACCEPTED, DemandStatus.REFERRED}
 ALIASES = {"photo": "photos"}
 
 
@@ -218,17 +207,6 @@ def demand_create(request):
 # --- the demand page ---------------------------------------------------------------------------
 
 
-def _office_moves(referral):
-    """The office closes the loop on the agency's work: it accepts an answer
-    (or work it saw done) as done, or sends an answer back. Acknowledging or
-    starting the work stays the agency's word."""
-    if referral.status == ReferralStatus.ANSWERED:
-        return [ReferralStatus.DONE, ReferralStatus.IN_PROGRESS]
-    if referral.status == ReferralStatus.IN_PROGRESS:
-        return [ReferralStatus.DONE]
-    return []
-
-
 def _duplicates(user, demand):
     candidates = similar_open_demands(
         category=demand.category,
@@ -289,28 +267,29 @@ def _demand_page(request, demand, *, bound=None, status=200, conflict=None):
         return bound.get(key) or cls(initial=initial, **kwargs)
 
     panels = {}
-    if can_work:
-        if demand.status in TRIAGE_STATUSES:
-            panels["accept"] = form("accept", AcceptForm)
-            panels["reject"] = form("reject", RejectForm)
-            if demand.status == DemandStatus.NEW:
-                panels["info"] = form("info", RequestInfoForm)
-        if demand.status in OPEN_STATUSES:
-            panels["merge"] = form("merge", MergeForm)
-        if demand.status in REFERABLE_STATUSES:
-            agencies = Agency.objects.filter(
-                province_id=demand.province_id, is_active=True
-            ).order_by("name_fa")
-            default = _default_agency(demand, referrals)
-            panels["refer"] = bound.get("refer") or ReferForm(
-                agencies=agencies, initial={**initial, "agency": default.code if default else None}
-            )
-            panels["refer_default"] = default
-            panels["due_preview"] = services.due_dates(
-                sent_on=today, category=demand.category, province=demand.province_id
-            )[0]
-        if demand.status in CLOSABLE_STATUSES:
-            panels["close"] = form("close", CloseForm)
+    moves = {t.name for t in DEMAND.available_moves(demand, user)}
+    if "accept" in moves:
+        panels["accept"] = form("accept", AcceptForm)
+    if "reject" in moves:
+        panels["reject"] = form("reject", RejectForm)
+    if "request_info" in moves:
+        panels["info"] = form("info", RequestInfoForm)
+    if "merge" in moves:
+        panels["merge"] = form("merge", MergeForm)
+    if "refer" in moves:
+        agencies = Agency.objects.filter(province_id=demand.province_id, is_active=True).order_by(
+            "name_fa"
+        )
+        default = _default_agency(demand, referrals)
+        panels["refer"] = bound.get("refer") or ReferForm(
+            agencies=agencies, initial={**initial, "agency": default.code if default else None}
+        )
+        panels["refer_default"] = default
+        panels["due_preview"] = services.due_dates(
+            sent_on=today, category=demand.category, province=demand.province_id
+        )[0]
+    if moves.intersection(CLOSE_MOVES):
+        panels["close"] = form("close", CloseForm)
 
     referral_rows = []
     for referral in referrals:
@@ -332,7 +311,7 @@ def _demand_page(request, demand, *, bound=None, status=200, conflict=None):
                     prefix=f"mv-{referral.pk}-{s}",
                     initial={"version": referral.version},
                 )
-                for s in _office_moves(referral)
+                for s in REFERRAL.targets(referral, user, side="office")
             ]
         referral_rows.append(row)
 
@@ -372,259 +351,6 @@ def demand_detail(request, code):
     return _demand_page(request, _get_demand(request, code))
 
 
-def _require_work(request, demand):
-    if not permissions.can_work_on(request.user, demand):
-        raise PermissionDenied
-
-
-def _after_action(request, demand, key, make_form, call, success, *, current_version=None):
-    """Run a service for a valid form and go back to the page; on a refused
-    input or a conflict, show the page again with the user's input kept."""
-    loaded = current_version or (lambda: demand.version)
-    form = make_form(request.POST)
-    fresh = {}
-
-    def save(data):
-        # A stale page is a conflict even when the move it asks for is no
-        # longer possible: "someone changed it" explains more than "not allowed".
-        if "version" in data and data["version"] != loaded():
-            raise ConflictError()
-        return call(data)
-
-    def saved():
-        # What is saved now, so the page shows the other person's change.
-        if "demand" not in fresh:
-            fresh["demand"] = get_object_or_404(
-                selectors.demand_detail_queryset(request.user), pk=demand.pk
-            )
-        return fresh["demand"]
-
-    def reload():
-        # The user's input stays; the form now carries the version just read,
-        # so sending it again is a deliberate decision.
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(
-            current_version() if current_version else saved().version
-        )
-        again = make_form(data)
-        again.is_valid()
-        return again
-
-    def page(edit):
-        return _demand_page(
-            request, saved(), bound={key: edit.form}, status=edit.status, conflict=edit.conflict
-        )
-
-    return save_form(
-        request,
-        form,
-        save,
-        success=lambda _result: redirect(
-            f"{reverse('demands:detail', kwargs={'code': demand.code})}#timeline"
-        ),
-        message=success,
-        page=page,
-        aliases={"photo": "evidence"} if key == "close" else ALIASES,
-        reload=reload,
-        conflict_on_form=False,
-    )
-
-
-@staff_required
-@require_POST
-def demand_accept(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "accept",
-        AcceptForm,
-        lambda d: services.demand_accept(
-            demand=demand, acting_user=request.user, expected_version=d["version"]
-        ),
-        _("The demand is accepted."),
-    )
-
-
-@staff_required
-@require_POST
-def demand_request_info(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "info",
-        RequestInfoForm,
-        lambda d: services.demand_request_info(
-            demand=demand,
-            acting_user=request.user,
-            message=d["message"],
-            expected_version=d["version"],
-        ),
-        _("The request for information was sent."),
-    )
-
-
-@staff_required
-@require_POST
-def demand_reject(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "reject",
-        RejectForm,
-        lambda d: services.demand_reject(
-            demand=demand,
-            acting_user=request.user,
-            reason=d["reason"],
-            expected_version=d["version"],
-        ),
-        _("The demand is rejected; the resident is told the reason."),
-    )
-
-
-@staff_required
-@require_POST
-def demand_merge(request, code):
-    user = request.user
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-
-    def call(d):
-        target = Demand.objects.visible_to(user).filter(code=d["into"]).first()
-        if target is None:
-            raise ValidationError({"into": _("No demand of your offices has this tracking code.")})
-        services.demand_merge(
-            demand=demand, into=target, acting_user=user, expected_version=d["version"]
-        )
-
-    return _after_action(
-        request,
-        demand,
-        "merge",
-        MergeForm,
-        call,
-        _("The demand is merged; its supporters now back the other demand."),
-    )
-
-
-@staff_required
-@require_POST
-def demand_refer(request, code):
-    user = request.user
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    agencies = Agency.objects.filter(province_id=demand.province_id, is_active=True)
-    return _after_action(
-        request,
-        demand,
-        "refer",
-        lambda data: ReferForm(data, agencies=agencies),
-        lambda d: services.demand_refer(
-            demand=demand,
-            acting_user=user,
-            agency=d["agency"],
-            letter_number=d["letter_number"],
-            letter_date=d["letter_date"],
-            note=d["note"],
-            expected_version=d["version"],
-        ),
-        _("The demand is referred."),
-    )
-
-
-@staff_required
-@require_POST
-def demand_close(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "close",
-        lambda data: CloseForm(data, request.FILES),
-        lambda d: services.demand_close(
-            demand=demand,
-            outcome=d["outcome"],
-            acting_user=request.user,
-            reason=d["reason"],
-            evidence=d["evidence"],
-            expected_version=d["version"],
-        ),
-        _("The demand is closed; the resident is asked for feedback."),
-    )
-
-
-def _demand_referral(request, demand, pk) -> Referral:
-    referral = get_object_or_404(Referral.objects.select_related("agency"), pk=pk, demand=demand)
-    referral.demand = demand
-    return referral
-
-
-@staff_required
-@require_POST
-def follow_up(request, code, pk):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    referral = _demand_referral(request, demand, pk)
-    return _after_action(
-        request,
-        demand,
-        f"fu-{referral.pk}",
-        lambda data: FollowUpForm(data, prefix=f"fu-{referral.pk}"),
-        lambda d: services.follow_up_log(
-            referral=referral,
-            kind=d["kind"],
-            outcome=d["outcome"],
-            acting_user=request.user,
-            note=d["note"],
-            happened_on=d["happened_on"],
-        ),
-        _("The follow-up is logged."),
-    )
-
-
-def _move_status(request) -> ReferralStatus:
-    try:
-        return ReferralStatus(request.POST.get("action", ""))
-    except ValueError:
-        raise Http404 from None
-
-
-@staff_required
-@require_POST
-def office_referral_move(request, code, pk):
-    """The office accepts an agency's answer as done, or sends it back."""
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    referral = _demand_referral(request, demand, pk)
-    to_status = _move_status(request)
-    if to_status not in services.OFFICE_MOVES:
-        raise PermissionDenied
-    if to_status not in _office_moves(referral):
-        raise PermissionDenied
-    key = f"mv-{referral.pk}-{to_status}"
-    return _after_action(
-        request,
-        demand,
-        key,
-        lambda data: ReferralMoveForm(data, to_status=to_status, as_agency=False, prefix=key),
-        lambda d: services.referral_move(
-            referral=referral,
-            to_status=to_status,
-            acting_user=request.user,
-            note=d.get("note", ""),
-            expected_version=d["version"],
-        ),
-        _("The referral is updated."),
-        current_version=lambda: Referral.objects.get(pk=referral.pk).version,
-    )
-
-
 # --- attachments ------------------------------------------------------------------------------
 
 
@@ -645,164 +371,6 @@ def attachment(request, pk):
     # Files come from residents and agencies: never let the browser run them.
     response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
     return response
-
-
-# --- the agency portal -------------------------------------------------------------------------
-
-REFERRAL_STATUS_CHOICES = [
-    ("open", _("Open")),
-    ("all", _("All")),
-    *ReferralStatus.choices,
-]
-
-
-@portal_required
-@require_GET
-def referral_list(request):
-    user = request.user
-    today = timezone.localdate()
-    status = request.GET.get("status", "open")
-    if status not in {c for c, _label in REFERRAL_STATUS_CHOICES}:
-        status = "open"
-    sla = request.GET.get("sla", "")
-    if sla not in {c for c, _label in SLA_CHOICES}:
-        sla = ""
-    sort = request.GET.get("sort", "due")
-    queryset = selectors.referral_list(
-        user=user, status="" if status == "all" else status, sla=sla, today=today, sort=sort
-    )
-    page = Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-    remaining = selectors.remaining_working_days(page.object_list, today)
-    scope = scope_of(user)
-    return render(
-        request,
-        "demands/referral_list.html",
-        {
-            "page": page,
-            # The tracking code is the resident's key: the agency side is
-            # shown the demand's public id instead.
-            "rows": [
-                (r, remaining.get(r.pk), permissions.can_work_on(user, r.demand)) for r in page
-            ],
-            "status": status,
-            "sla": sla,
-            "sort": sort,
-            "status_choices": REFERRAL_STATUS_CHOICES,
-            "sla_choices": SLA_CHOICES,
-            "show_agency": scope.is_national
-            or len(scope.agency_ids) != 1
-            or bool(scope.office_ids or scope.managed_province_ids),
-        },
-    )
-
-
-def _referral_page(request, referral, *, bound=None, status=200, conflict=None):
-    user = request.user
-    bound = bound or {}
-    today = timezone.localdate()
-    demand = referral.demand
-    internal = permissions.can_work_on(user, demand)
-    as_agency = permissions.can_answer_referral(user, referral)
-    moves = []
-    if as_agency:
-        allowed = REFERRAL_TRANSITIONS[ReferralStatus(referral.status)] & services.AGENCY_MOVES
-        order = [
-            ReferralStatus.RECEIVED,
-            ReferralStatus.IN_PROGRESS,
-            ReferralStatus.ANSWERED,
-            ReferralStatus.DONE,
-            ReferralStatus.REJECTED,
-            ReferralStatus.NOT_RESPONSIBLE,
-        ]
-        moves = [
-            bound.get(f"mv-{s}")
-            or ReferralMoveForm(to_status=s, initial={"version": referral.version})
-            for s in order
-            if s in allowed
-        ]
-    context = {
-        "stray_errors": _stray_errors(bound, {id(f) for f in moves}),
-        "referral": referral,
-        "demand": demand,
-        "show_contact": permissions.can_see_contact(user, demand, referral),
-        "mobile_display": format_mobile_display(demand.submitter_mobile)
-        if demand.submitter_mobile
-        else "",
-        "internal": internal,
-        # The tracking code is the resident's key: agencies see the public id.
-        "shown_id": demand.display_code if internal else demand.public_id,
-        "sla": referral.sla_state_on(today),
-        "remaining": selectors.remaining_working_days([referral], today).get(referral.pk),
-        "attachments": selectors.referral_attachments(referral),
-        "timeline": selectors.timeline(
-            selectors.referral_events(referral), internal=internal, own_referral_id=referral.pk
-        ),
-        "moves": moves,
-        "conflict": conflict,
-    }
-    return render(request, "demands/referral_detail.html", context, status=status)
-
-
-@portal_required
-@require_GET
-def referral_detail(request, pk):
-    referral = get_object_or_404(selectors.referral_detail_queryset(request.user), pk=pk)
-    return _referral_page(request, referral)
-
-
-@portal_required
-@require_POST
-def referral_move(request, pk):
-    user = request.user
-    referral = get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
-    to_status = _move_status(request)
-    as_agency = (
-        permissions.can_answer_referral(user, referral) and to_status in services.AGENCY_MOVES
-    )
-    if not as_agency:
-        raise PermissionDenied
-    form = ReferralMoveForm(request.POST, request.FILES, to_status=to_status)
-
-    def save(d):
-        if d["version"] != referral.version:
-            raise ConflictError()
-        return services.referral_move(
-            referral=referral,
-            to_status=to_status,
-            acting_user=user,
-            note=d.get("note", ""),
-            expected_date=d.get("expected_date"),
-            attachments=d.get("attachments", []),
-            expected_version=d["version"],
-        )
-
-    def saved():
-        return get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
-
-    def reload():
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(saved().version)
-        again = ReferralMoveForm(data, request.FILES, to_status=to_status)
-        again.is_valid()
-        return again
-
-    return save_form(
-        request,
-        form,
-        save,
-        success=lambda _result: redirect("demands:referral", pk=referral.pk),
-        message=_("The referral is updated: %(status)s.") % {"status": to_status.label},
-        page=lambda edit: _referral_page(
-            request,
-            saved(),
-            bound={f"mv-{to_status}": edit.form},
-            status=edit.status,
-            conflict=edit.conflict,
-        ),
-        aliases={"photo": "attachments"},
-        reload=reload,
-        conflict_on_form=False,
-    )
 
 
 # --- exports ------------------------------------------------------------------------------------

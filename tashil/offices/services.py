@@ -16,12 +16,14 @@ from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, Validatio
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from tashil.accounts.models import Role, RoleMembership, User
 from tashil.accounts.scopes import forget_scope, scope_of
 from tashil.core import audit
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
+from tashil.core.transitions import Machine, Transition
 from tashil.core.validators import normalize_mobile
 from tashil.geo.models import Area
 from tashil.geo.services import fingerprint
@@ -51,14 +53,6 @@ OFFICE_FIELDS = (
 OPERATOR_FIELDS = ("name_fa", "name_en", "kind", "registration_number", "phone")
 STAFF_ROLES = (Role.OFFICE_MANAGER, Role.FACILITATOR)
 
-# Which status an office may move to from each status.
-STATUS_TRANSITIONS = {
-    Status.PLANNED: {Status.PILOT, Status.ACTIVE, Status.CLOSED},
-    Status.PILOT: {Status.ACTIVE, Status.SUSPENDED, Status.CLOSED},
-    Status.ACTIVE: {Status.SUSPENDED, Status.CLOSED},
-    Status.SUSPENDED: {Status.PILOT, Status.ACTIVE, Status.CLOSED},
-    Status.CLOSED: {Status.PLANNED},
-}
 # Words the office pages use in their own URLs (/offices/network/ …).
 RESERVED_CODES = {"network", "new", "operators"}
 # Statuses in which the office is open to residents, so it has opened already.
@@ -361,6 +355,37 @@ def _copy_back(source, target, names) -> None:
             field.set_cached_value(target, field.get_cached_value(source))
 
 
+def _office_manager(user, office) -> bool:
+    return user is not None and can_manage_office(user, office)
+
+
+# The office's life cycle. Reopening a closed office starts it over as planned.
+OFFICE_STATUS = Machine(
+    states=Status,
+    transitions=[
+        Transition("pilot", {Status.PLANNED, Status.SUSPENDED}, Status.PILOT, _office_manager),
+        Transition(
+            "activate",
+            {Status.PLANNED, Status.PILOT, Status.SUSPENDED},
+            Status.ACTIVE,
+            _office_manager,
+        ),
+        Transition("suspend", {Status.PILOT, Status.ACTIVE}, Status.SUSPENDED, _office_manager),
+        Transition(
+            "close",
+            {Status.PLANNED, Status.PILOT, Status.ACTIVE, Status.SUSPENDED},
+            Status.CLOSED,
+            _office_manager,
+        ),
+        Transition("replan", {Status.CLOSED}, Status.PLANNED, _office_manager),
+    ],
+    action="office.status",
+    where=lambda office: (office.province, office),
+    refused=gettext_lazy("An office cannot move from “%(old)s” to “%(new)s”."),
+    denied=gettext_lazy("Only the province manager may change the status of this office."),
+)
+
+
 def office_set_status(
     *,
     office: Office,
@@ -371,8 +396,7 @@ def office_set_status(
 ) -> Office:
     """Move an office along its life cycle. Moving to pilot or active needs an
     opening date (given here or already recorded), not in the future."""
-    if not can_manage_office(acting_user, office):
-        _deny(_("Only the province manager may change the status of this office."))
+    OFFICE_STATUS.authorize(office, acting_user)
     with transaction.atomic():
         current = Office.objects.select_related("province", "county").get(pk=office.pk)
         if status not in Status.values:
@@ -380,34 +404,25 @@ def office_set_status(
         old = current.status
         if status == old:
             raise ValidationError({"status": [_("The office already has this status.")]})
-        if status not in STATUS_TRANSITIONS[old]:
-            raise ValidationError(
-                {
-                    "status": [
-                        _("An office cannot move from “%(old)s” to “%(new)s”.")
-                        % {"old": Status(old).label, "new": Status(status).label}
-                    ]
-                }
-            )
-        fields = ["status"]
+        OFFICE_STATUS.transition_for(current, acting_user, to=status)
+        fields = []
         before = audit.snapshot(current, ["status", "opened_on"])
-        current.status = status
         if opened_on is not None:
             current.opened_on = opened_on
             fields.append("opened_on")
+        # The opening date's rules are those of the new status.
+        current.status = status
         _full_clean(current)
-        changes = save_versioned(
-            current, fields=fields, expected_version=expected_version, before=before
+        current.status = old
+        OFFICE_STATUS.move(
+            current,
+            user=acting_user,
+            to=status,
+            expected_version=expected_version,
+            fields=fields,
+            before=before,
         )
-        audit.record(
-            actor=acting_user,
-            action="office.status",
-            obj=current,
-            changes=changes,
-            province=current.province,
-            office=current,
-        )
-    _copy_back(current, office, [*fields, "version", "updated_at"])
+    _copy_back(current, office, ["status", *fields, "version", "updated_at"])
     return current
 
 

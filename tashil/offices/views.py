@@ -129,7 +129,7 @@ def office_create(request):
 
 
 def _edit_page(request, office, *, form=None, status_form=None, status=200):
-    allowed = sorted(services.STATUS_TRANSITIONS[office.status])
+    allowed = sorted(services.OFFICE_STATUS.targets(office, request.user))
     context = {
         "office": office,
         "form": form or OfficeForm(provinces=[office.province], office=office),
@@ -164,7 +164,7 @@ def office_edit(request, code):
 @require_POST
 def office_status(request, code):
     office = _manageable_office(request, code)
-    allowed = sorted(services.STATUS_TRANSITIONS[office.status])
+    allowed = sorted(services.OFFICE_STATUS.targets(office, request.user))
     form = OfficeStatusForm(request.POST, office=office, allowed=allowed)
     return save_form(
         request,

@@ -580,3 +580,39 @@ def test_office_names_and_notes_are_stored_without_direction_controls(network):
     office.refresh_from_db()
     assert (office.name_fa, office.note) == ("دفتر تازه", "یادداشت\nخط دوم")
     assert office.address == "خیابان ۱۲"
+
+
+@pytest.mark.parametrize(
+    ("name", "source"),
+    [(t.name, source) for t in services.OFFICE_STATUS.transitions for source in sorted(t.sources)],
+)
+def test_every_office_move_writes_its_audit_row(network, name, source):
+    pm = network.users["province_manager"]
+    opened = None if source in (Office.Status.PLANNED, Office.Status.CLOSED) else OPENED
+    office = OfficeFactory(province=network.province, status=source, opened_on=opened)
+    target = next(t.target for t in services.OFFICE_STATUS.transitions if t.name == name)
+    assert target in services.OFFICE_STATUS.targets(office, pm)
+    services.office_set_status(
+        office=office,
+        acting_user=pm,
+        status=target,
+        opened_on=OPENED if opened is None else None,
+        expected_version=office.version,
+    )
+    row = AuditLog.objects.get(action="office.status")
+    assert (row.object_type, row.object_id, row.actor, row.office_id) == (
+        "offices.office",
+        str(office.pk),
+        pm,
+        office.pk,
+    )
+    assert row.changes["status"] == [source, target]
+
+
+def test_offices_moves_are_offered_to_managers_only(network):
+    office = network.office
+    assert services.OFFICE_STATUS.targets(office, network.users["office_manager"]) == []
+    assert services.OFFICE_STATUS.targets(office, network.users["province_manager"]) == [
+        Office.Status.SUSPENDED,
+        Office.Status.CLOSED,
+    ]

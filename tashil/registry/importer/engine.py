@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from ..models import ImportBatch
+from .lifecycle import IMPORT
 from .planning import Planner
 from .report import Report
 from .sources import FileProblem, open_source
@@ -378,11 +379,33 @@ UNEXPECTED = gettext_lazy(
 )
 
 
-def _fail(batch: ImportBatch, message: str, status=ImportBatch.Status.FAILED) -> None:
-    batch.status = status
+def fail(batch: ImportBatch, message: str, *, user=None) -> None:
+    """The whole file is refused (or the run stopped): the batch is failed,
+    with the reason shown to the user."""
     batch.failure = message
     batch.finished_at = timezone.now()
-    batch.save(update_fields=["status", "failure", "finished_at", "updated_at"])
+    with transaction.atomic():
+        IMPORT.move(
+            batch,
+            user=user,
+            name="failed",
+            fields=["failure", "finished_at"],
+            changes={"failure": [None, str(message)[:500]]},
+            on_behalf_of=batch.uploaded_by if user is None else None,
+        )
+
+
+# What a finished pass writes on the batch.
+REPORT_FIELDS = (
+    "total_rows",
+    "valid_rows",
+    "error_rows",
+    "processed_rows",
+    "errors",
+    "stats",
+    "notice",
+    "error_file",
+)
 
 
 def _finish_report(batch: ImportBatch, run: Run, outcome: Outcome) -> None:
@@ -410,11 +433,11 @@ def check_batch(batch_id: int) -> str:
             try:
                 outcome = run.execute()
             except FileProblem as exc:
-                _fail(batch, exc.message)
+                fail(batch, exc.message)
                 return "failed"
             except Exception:
                 logger.exception("checking import %s failed", batch.pk)
-                _fail(
+                fail(
                     batch,
                     _(
                         "The file could not be checked because of an unexpected error. Try again; if it "
@@ -423,23 +446,20 @@ def check_batch(batch_id: int) -> str:
                 )
                 return "failed"
             _finish_report(batch, run, outcome)
-            batch.status = ImportBatch.Status.VALIDATED
             batch.failure = ""
-            batch.save(
-                update_fields=[
-                    "status",
-                    "failure",
-                    "total_rows",
-                    "valid_rows",
-                    "error_rows",
-                    "processed_rows",
-                    "errors",
-                    "stats",
-                    "notice",
-                    "error_file",
-                    "updated_at",
-                ]
-            )
+            with transaction.atomic():
+                IMPORT.move(
+                    batch,
+                    user=None,
+                    name="validated",
+                    fields=[*REPORT_FIELDS, "failure"],
+                    changes={
+                        "rows": [None, outcome.total],
+                        "valid": [None, outcome.valid],
+                        "errors": [None, outcome.errors],
+                    },
+                    on_behalf_of=batch.uploaded_by,
+                )
         return "validated"
     finally:
         release(batch)
@@ -460,64 +480,43 @@ def commit_batch(batch_id: int, *, chunk_size: int | None = None, progress=None)
         ):
             return None
         if batch.status != ImportBatch.Status.COMMITTING:
-            batch.status = ImportBatch.Status.COMMITTING
-            batch.save(update_fields=["status", "updated_at"])
+            with transaction.atomic():
+                IMPORT.move(batch, user=None, name="commit_run", on_behalf_of=batch.uploaded_by)
         with translation.override(batch.language or "fa"):
             run = Run(batch, commit=True, chunk_size=chunk_size or CHUNK_SIZE, progress=progress)
             try:
                 outcome = run.execute()
             except FileProblem as exc:
-                _fail(batch, exc.message)
+                fail(batch, exc.message)
                 return Outcome(failed=True)
             except Exception:
                 logger.exception("import %s failed", batch.pk)
-                _fail(batch, str(UNEXPECTED))
+                fail(batch, str(UNEXPECTED))
                 raise
             batch.refresh_from_db(fields=["committed_rows"])
             _finish_report(batch, run, outcome)
             batch.finished_at = timezone.now()
             if outcome.failed:
-                batch.status = ImportBatch.Status.FAILED
                 batch.committed_rows = 0
                 batch.failure = _(
                     "%(n)s rows have errors, and the import was “all or nothing”, so nothing was "
                     "imported. Correct the rows in the error file, or import the valid rows only."
                 ) % {"n": outcome.errors}
             else:
-                batch.status = ImportBatch.Status.COMMITTED
                 batch.committed_rows = outcome.committed
                 batch.failure = ""
             with transaction.atomic():
-                batch.save(
-                    update_fields=[
-                        "status",
-                        "failure",
-                        "total_rows",
-                        "valid_rows",
-                        "error_rows",
-                        "processed_rows",
-                        "committed_rows",
-                        "errors",
-                        "stats",
-                        "notice",
-                        "error_file",
-                        "finished_at",
-                        "updated_at",
-                    ]
-                )
-                from tashil.core import audit
-
-                audit.record(
-                    actor=batch.uploaded_by,
-                    action=f"registry.import_{batch.status}",
-                    obj=batch,
+                IMPORT.move(
+                    batch,
+                    user=None,
+                    name="failed" if outcome.failed else "committed",
+                    fields=[*REPORT_FIELDS, "failure", "committed_rows", "finished_at"],
                     changes={
                         "rows": [None, outcome.total],
                         "committed": [None, batch.committed_rows],
                         "errors": [None, outcome.errors],
                     },
-                    province=batch.office.province,
-                    office=batch.office,
+                    on_behalf_of=batch.uploaded_by,
                 )
             return outcome
     finally:

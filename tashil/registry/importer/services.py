@@ -23,10 +23,10 @@ from tashil.core import audit
 from tashil.core.text import join_words
 
 from ..models import ColumnMapping, ImportBatch
-from ..permissions import can_manage_office_registry
 from ..selectors import registry_offices
 from . import engine
 from .fields import BY_KEY, REQUIRED, aliases, mapping_for_saving, suggest_mapping
+from .lifecycle import IMPORT, can_import
 from .limits import MB, LimitExceeded, Limits, check_archive, number
 from .sources import FileProblem, sniff
 
@@ -36,10 +36,6 @@ EDITABLE = (
     ImportBatch.Status.VALIDATED,
     ImportBatch.Status.FAILED,
 )
-
-
-def can_import(user, office) -> bool:
-    return can_manage_office_registry(user, office)
 
 
 def import_offices(user):
@@ -164,7 +160,7 @@ def inspect_batch(batch_id: int) -> str:
                     language=batch.language or "fa",
                 )
             except FileProblem as exc:
-                engine._fail(batch, exc.message)
+                engine.fail(batch, exc.message)
                 return "failed"
             batch.file_format = info["file_format"]
             batch.encoding = info["encoding"]
@@ -179,24 +175,27 @@ def inspect_batch(batch_id: int) -> str:
                 "rows": info["rows"],
             }
             batch.total_rows = info["rows"]
-            batch.status = ImportBatch.Status.UPLOADED
             batch.failure = ""
-            batch.save(
-                update_fields=[
-                    "file_format",
-                    "encoding",
-                    "delimiter",
-                    "sheet",
-                    "header_row",
-                    "columns",
-                    "mapping",
-                    "stats",
-                    "total_rows",
-                    "status",
-                    "failure",
-                    "updated_at",
-                ]
-            )
+            with transaction.atomic():
+                IMPORT.move(
+                    batch,
+                    user=None,
+                    name="inspected",
+                    fields=[
+                        "file_format",
+                        "encoding",
+                        "delimiter",
+                        "sheet",
+                        "header_row",
+                        "columns",
+                        "mapping",
+                        "stats",
+                        "total_rows",
+                        "failure",
+                    ],
+                    changes={"rows": [None, batch.total_rows]},
+                    on_behalf_of=batch.uploaded_by,
+                )
         return "inspected"
     finally:
         engine.release(batch)
@@ -315,17 +314,16 @@ def import_set_mapping(
     cleaned = clean_mapping(batch, mapping)
     save_as = (save_as or "").strip()[:120]
     with transaction.atomic():
-        updated = ImportBatch.objects.filter(pk=batch.pk, status=batch.status).update(
-            mapping={str(i): key for i, key in sorted(cleaned.items())},
-            status=ImportBatch.Status.VALIDATING,
-            processed_rows=0,
-            failure="",
-            updated_at=timezone.now(),
+        batch.mapping = {str(i): key for i, key in sorted(cleaned.items())}
+        batch.processed_rows, batch.failure = 0, ""
+        IMPORT.move(
+            batch,
+            user=acting_user,
+            name="mapping",
+            fields=["mapping", "processed_rows", "failure"],
+            changes={"mapping": [None, len(cleaned)]},
+            notify=[lambda: _enqueue("check_import", batch.pk)],
         )
-        if not updated:
-            from tashil.core.errors import ConflictError
-
-            raise ConflictError()
         if save_as:
             ColumnMapping.objects.update_or_create(
                 office=batch.office,
@@ -335,8 +333,6 @@ def import_set_mapping(
                     "created_by": acting_user,
                 },
             )
-        _audit(acting_user, "registry.import_mapping", batch, {"mapping": [None, len(cleaned)]})
-        transaction.on_commit(lambda: _enqueue("check_import", batch.pk))
     batch.refresh_from_db()
     return batch
 
@@ -406,22 +402,41 @@ def import_commit(*, acting_user, batch: ImportBatch, mode: str) -> ImportBatch:
             }
         )
     with transaction.atomic():
-        updated = ImportBatch.objects.filter(
-            pk=batch.pk, status__in=(ImportBatch.Status.VALIDATED, ImportBatch.Status.FAILED)
-        ).update(
-            mode=mode,
-            status=ImportBatch.Status.COMMITTING,
-            processed_rows=0,
-            failure="",
-            updated_at=timezone.now(),
-        )
-        if not updated:
-            from tashil.core.errors import ConflictError
-
-            raise ConflictError()
-        _audit(acting_user, "registry.import_commit_start", batch, {"mode": [None, mode]})
-        transaction.on_commit(lambda: _enqueue("commit_import", batch.pk))
+        _start_commit(acting_user, batch, mode, name="commit_start", enqueue=True)
     batch.refresh_from_db()
+    return batch
+
+
+def _start_commit(acting_user, batch, mode, *, name, enqueue):
+    batch.mode, batch.processed_rows, batch.failure = mode, 0, ""
+    IMPORT.move(
+        batch,
+        user=acting_user,
+        name=name,
+        fields=["mode", "processed_rows", "failure"],
+        changes={"mode": [None, mode]},
+        notify=[lambda: _enqueue("commit_import", batch.pk)] if enqueue else [],
+    )
+
+
+def import_start(*, acting_user, batch: ImportBatch, mapping: dict, mode: str) -> ImportBatch:
+    """The command line's step: map the columns and commit at once (the rows
+    are checked while they are committed). Writes the same audit row as
+    `import_commit`; the caller runs the commit itself."""
+    if acting_user is not None:
+        _require(can_import(acting_user, batch.office))
+    if mode not in ImportBatch.Mode.values:
+        raise ValidationError({"mode": _("Choose how to import.")})
+    cleaned = clean_mapping(batch, mapping)
+    with transaction.atomic():
+        batch.mapping = {str(i): key for i, key in cleaned.items()}
+        _start_commit(acting_user, batch, mode, name="start", enqueue=False)
+    return batch
+
+
+def import_refuse(*, acting_user, batch: ImportBatch, message: str) -> ImportBatch:
+    """The command line could not map the file: the batch is failed with the reason."""
+    engine.fail(batch, message, user=acting_user)
     return batch
 
 
@@ -443,17 +458,23 @@ def can_roll_back(batch: ImportBatch) -> bool:
     return batch.is_running and engine.is_stalled(batch)
 
 
-def import_resume(*, acting_user, batch: ImportBatch) -> ImportBatch:
-    """Go on with an import that stopped part-way, after its last committed chunk."""
-    _require(can_import(acting_user, batch.office))
+def import_resume(*, acting_user, batch: ImportBatch, enqueue: bool = True) -> ImportBatch:
+    """Go on with an import that stopped part-way, after its last committed
+    chunk. `enqueue=False`: the caller runs the commit itself (command line)."""
+    if acting_user is not None:
+        _require(can_import(acting_user, batch.office))
     if not can_resume(batch):
         raise ValidationError(_("This import is not stopped, so there is nothing to resume."))
     with transaction.atomic():
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.COMMITTING, failure="", updated_at=timezone.now()
+        batch.failure = ""
+        IMPORT.move(
+            batch,
+            user=acting_user,
+            name="resume",
+            fields=["failure"],
+            changes={},
+            notify=[lambda: _enqueue("commit_import", batch.pk)] if enqueue else [],
         )
-        _audit(acting_user, "registry.import_resume", batch)
-        transaction.on_commit(lambda: _enqueue("commit_import", batch.pk))
     batch.refresh_from_db()
     return batch
 
@@ -467,15 +488,16 @@ def import_rollback(*, acting_user, batch: ImportBatch) -> ImportBatch:
     with transaction.atomic():
         stats = dict(batch.stats or {})
         stats["before_rollback"] = batch.status
-        ImportBatch.objects.filter(pk=batch.pk).update(
-            status=ImportBatch.Status.ROLLING_BACK,
-            failure="",
-            stats=stats,
-            updated_at=timezone.now(),
-        )
-        _audit(acting_user, "registry.import_rollback_start", batch)
+        batch.stats, batch.failure = stats, ""
         actor_id = acting_user.pk if getattr(acting_user, "pk", None) else None
-        transaction.on_commit(lambda: _enqueue_rollback(batch.pk, actor_id))
+        IMPORT.move(
+            batch,
+            user=acting_user,
+            name="rollback_start",
+            fields=["stats", "failure"],
+            changes={},
+            notify=[lambda: _enqueue_rollback(batch.pk, actor_id)],
+        )
     batch.refresh_from_db()
     return batch
 
@@ -498,19 +520,28 @@ def rollback_batch(batch_id: int, *, actor=None) -> str:
             try:
                 with transaction.atomic():
                     rows = rollback_chunks(batch)
-                    batch.status = ImportBatch.Status.ROLLED_BACK
                     batch.committed_rows = 0
                     batch.finished_at = timezone.now()
-                    batch.save(
-                        update_fields=["status", "committed_rows", "finished_at", "updated_at"]
+                    IMPORT.move(
+                        batch,
+                        user=actor,
+                        name="rolled_back",
+                        fields=["committed_rows", "finished_at"],
+                        changes={"rows": [rows, 0]},
                     )
-                    _audit(actor, "registry.import_rolled_back", batch, {"rows": [rows, 0]})
             except RollbackRefused as exc:
-                batch.status = (batch.stats or {}).get(
-                    "before_rollback"
-                ) or ImportBatch.Status.COMMITTED
+                batch.refresh_from_db(fields=["status", "committed_rows", "finished_at"])
                 batch.failure = exc.message
-                batch.save(update_fields=["status", "failure", "updated_at"])
+                with transaction.atomic():
+                    IMPORT.move(
+                        batch,
+                        user=actor,
+                        name="rollback_refused",
+                        to=(batch.stats or {}).get("before_rollback")
+                        or ImportBatch.Status.COMMITTED,
+                        fields=["failure"],
+                        changes={"failure": [None, str(exc.message)[:500]]},
+                    )
                 return "refused"
         return "rolled_back"
     finally:

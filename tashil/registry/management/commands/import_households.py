@@ -11,7 +11,6 @@ import time
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
 from tashil.offices.models import Office
 from tashil.registry.importer import engine, services
@@ -72,6 +71,13 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Resuming import #{batch.pk} after {batch.chunks.count()} committed chunks."
             )
+            # A failed run is moved on (and audited) like a resume from the pages; a
+            # killed one is still committing and is taken over by the engine.
+            if batch.status == ImportBatch.Status.FAILED:
+                try:
+                    services.import_resume(acting_user=user, batch=batch, enqueue=False)
+                except ValidationError as exc:
+                    raise CommandError(" ".join(exc.messages)) from None
         else:
             batch = self._start(office, path, user, options)
         started = time.monotonic()
@@ -149,19 +155,14 @@ class Command(BaseCommand):
                 raise CommandError(f"The office has no saved mapping {options['mapping']!r}.")
         mapping = suggest_mapping(batch.columns, saved=saved.mapping if saved else None)
         try:
-            cleaned = services.clean_mapping(batch, mapping)
+            services.import_start(
+                acting_user=user, batch=batch, mapping=mapping, mode=options["mode"]
+            )
         except ValidationError as exc:
-            batch.status = ImportBatch.Status.FAILED
-            batch.failure = " ".join(exc.messages)
-            batch.save(update_fields=["status", "failure"])
+            services.import_refuse(acting_user=user, batch=batch, message=" ".join(exc.messages))
             raise CommandError(" ".join(exc.messages)) from None
-        with transaction.atomic():
-            batch.mapping = {str(i): key for i, key in cleaned.items()}
-            batch.mode = options["mode"]
-            batch.status = ImportBatch.Status.COMMITTING
-            batch.save(update_fields=["mapping", "mode", "status", "updated_at"])
         self.stdout.write(
             f"Import #{batch.pk}: {len(batch.columns)} columns, header in row {batch.header_row}, "
-            f"{len(cleaned)} mapped."
+            f"{len(batch.mapping)} mapped."
         )
         return batch
