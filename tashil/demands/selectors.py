@@ -3,7 +3,6 @@ selector owns its joins, so a page issues the same number of queries however
 many rows it shows."""
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
@@ -15,14 +14,13 @@ from tashil.agencies.models import Agency, DemandCategory
 from tashil.agencies.selectors import descendant_ids
 from tashil.core.calendar import non_working_days
 from tashil.core.jalali import format_date
-from tashil.core.text import ZWNJ, search_terms, to_ascii_digits
+from tashil.core.text import ZWNJ, search_terms
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
 from .models import (
     CLOCK_RUNNING_STATUSES,
     CLOSED_STATUSES,
-    CODE_ALPHABET,
     OPEN_REFERRAL_STATUSES,
     OPEN_STATUSES,
     Attachment,
@@ -36,6 +34,7 @@ from .models import (
     ReferralStatus,
     SlaState,
 )
+from .tracking import search_prefix
 
 # --- who reaches which page ------------------------------------------------------------
 
@@ -93,8 +92,6 @@ SORTS = {
     # The same order as the demand_next_due index, so a page reads 30 index entries.
     "due": (F("next_due_date").asc(nulls_last=True), "-submitted_at", "-id"),
 }
-_CODE_CHARS = set(CODE_ALPHABET)
-_CODE_JUNK = re.compile(r"[\s\-]")
 
 
 @dataclass
@@ -111,14 +108,6 @@ class DemandFilters:
     mine: bool = False
     sort: str = "newest"
     extra: dict = field(default_factory=dict)
-
-
-def _code_query(query: str) -> str | None:
-    """The tracking code a query looks like, if it looks like one."""
-    candidate = _CODE_JUNK.sub("", to_ascii_digits(query or "")).upper()
-    if 4 <= len(candidate) <= 12 and set(candidate) <= _CODE_CHARS:
-        return candidate
-    return None
 
 
 def _day_start(day: dt.date):
@@ -169,7 +158,7 @@ def search(queryset, query: str):
     text = Q()
     for term in terms:
         text &= Q(search_key__contains=term)
-    code = _code_query(query)
+    code = search_prefix(query)
     if code:
         text |= Q(code__startswith=code) | Q(public_id__startswith=code)
     return queryset.filter(text)
@@ -228,9 +217,7 @@ def row_sla_state(demand, today) -> str:
 
 
 def demand_detail_queryset(user):
-    return Demand.objects.visible_to(user).select_related(
-        "area", "area__parent", "category", "office", "province", "merged_into", "created_by"
-    )
+    return Demand.objects.visible_to(user).with_detail_data()
 
 
 def demand_referrals(demand):
@@ -301,15 +288,7 @@ def referral_list(*, user, status: str = "", sla: str = "", today=None, sort: st
 
 
 def referral_detail_queryset(user):
-    return Referral.objects.visible_to(user).select_related(
-        "agency",
-        "demand",
-        "demand__area",
-        "demand__area__parent",
-        "demand__category",
-        "demand__office",
-        "demand__province",
-    )
+    return Referral.objects.visible_to(user).with_detail_data()
 
 
 def referral_attachments(referral):

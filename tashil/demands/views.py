@@ -23,7 +23,6 @@ from tashil.core.errors import ConflictError
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
-from tashil.core.text import to_ascii_digits
 from tashil.core.validators import format_mobile_display
 from tashil.geo.selectors import collection_for_areas
 from tashil.geo.views import map_context
@@ -86,12 +85,8 @@ def portal_required(view):
     return wrapper
 
 
-def _clean_code(code: str) -> str:
-    return to_ascii_digits(code).replace("-", "").upper()
-
-
 def _get_demand(request, code) -> Demand:
-    return get_object_or_404(selectors.demand_detail_queryset(request.user), code=_clean_code(code))
+    return permissions.access_demand(request.user, code)
 
 
 # --- the list ----------------------------------------------------------------------------------
@@ -746,7 +741,7 @@ def _referral_page(request, referral, *, bound=None, status=200, conflict=None):
 @portal_required
 @require_GET
 def referral_detail(request, pk):
-    referral = get_object_or_404(selectors.referral_detail_queryset(request.user), pk=pk)
+    referral = permissions.access_referral(request.user, pk)
     return _referral_page(request, referral)
 
 
@@ -754,7 +749,7 @@ def referral_detail(request, pk):
 @require_POST
 def referral_move(request, pk):
     user = request.user
-    referral = get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
+    referral = permissions.access_referral(user, pk)
     to_status = _move_status(request)
     as_agency = (
         permissions.can_answer_referral(user, referral) and to_status in services.AGENCY_MOVES
@@ -777,7 +772,7 @@ def referral_move(request, pk):
         )
 
     def saved():
-        return get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
+        return permissions.access_referral(user, pk)
 
     def reload():
         data = request.POST.copy()

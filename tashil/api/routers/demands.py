@@ -35,7 +35,6 @@ from tashil.demands.models import (
     SlaState,
     SubmitterKind,
 )
-from tashil.demands.open311.selectors import normalize_code
 from tashil.geo.models import Area
 
 router = Router(tags=["demands"])
@@ -370,25 +369,19 @@ def _missed(request) -> None:
 
 def _demand(request, code: str) -> Demand:
     _check_lookups(request)
-    normalized = normalize_code(code)
-    demand = (
-        selectors.demand_detail_queryset(request.user).filter(code=normalized).first()
-        if normalized
-        else None
-    )
-    if demand is None:
+    try:
+        return permissions.access_demand(request.user, code)
+    except Http404:
         _missed(request)
-        raise Http404
-    return demand
+        raise
+
+
+def _visible(request):
+    return Demand.objects.visible_to(request.user)
 
 
 def _referral(request, pk: int) -> Referral:
-    if not 1 <= pk <= MAX_ID:
-        raise Http404
-    referral = selectors.referral_detail_queryset(request.user).filter(pk=pk).first()
-    if referral is None:
-        raise Http404
-    return referral
+    return permissions.access_referral(request.user, pk)
 
 
 def _person(user) -> str | None:
@@ -674,12 +667,10 @@ def reject_demand(request, code: str, payload: RejectIn):
 def merge_demand(request, code: str, payload: MergeIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
-    into_code = normalize_code(payload.into)
-    into = (
-        Demand.objects.visible_to(request.user).filter(code=into_code).first()
-        if into_code
-        else None
-    )
+    try:
+        into = permissions.access_demand(request.user, payload.into, queryset=_visible(request))
+    except Http404:
+        into = None
     if into is None:
         _missed(request)
         raise ValidationError({"into": _("No demand you can see has this tracking code.")})
