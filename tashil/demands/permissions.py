@@ -59,23 +59,18 @@ def can_record_for_office(user, office) -> bool:
         return True
     if office is None:
         return False
-    return office.pk in scope.office_ids or office.province_id in scope.managed_province_ids
+    return scope.works_on_office(office.pk, office.province_id)
 
 
 def can_work_on(user, demand) -> bool:
     """Triage, refer, follow up and close: the office's staff and the province manager."""
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    return (demand.office_id is not None and demand.office_id in scope.office_ids) or (
-        demand.province_id in scope.managed_province_ids
-    )
+    return scope_of(user).works_on_office(demand.office_id, demand.province_id)
 
 
 def can_answer_referral(user, referral) -> bool:
     """Acknowledge, answer, reject, mark done: the agency's liaisons."""
     scope = scope_of(user)
-    return scope.is_national or referral.agency_id in scope.agency_ids
+    return scope.is_national or scope.liaises_agency(referral.agency_id)
 
 
 def can_see_contact(user, demand, referral=None) -> bool:

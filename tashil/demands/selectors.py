@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tashil.accounts.scopes import scope_of
+from tashil.accounts.scopes import ScopePaths, scope_of
 from tashil.agencies.models import Agency, DemandCategory
 from tashil.agencies.selectors import descendant_ids
 from tashil.core.calendar import non_working_days
@@ -36,6 +36,10 @@ from .models import (
 )
 from .tracking import search_prefix
 
+# The offices a user works on demands for: their own, and their provinces'.
+OFFICE_WORKERS = ScopePaths(offices="pk", managed_provinces="province")
+
+
 # --- who reaches which page ------------------------------------------------------------
 
 
@@ -43,8 +47,7 @@ def is_demand_staff(user) -> bool:
     """Office staff, province managers and national administrators work on
     demand rows; liaisons go through the agency portal, analysts see only
     aggregates."""
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+    return scope_of(user).works_on_records
 
 
 def can_use_portal(user) -> bool:
@@ -56,13 +59,8 @@ def can_use_portal(user) -> bool:
 
 def recording_offices(user):
     """Offices the user may record demands for."""
-    scope = scope_of(user)
     offices = Office.objects.filter(status__in=(Office.Status.PILOT, Office.Status.ACTIVE))
-    if scope.is_national:
-        return offices
-    return offices.filter(
-        Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids)
-    )
+    return scope_of(user).filter(offices, OFFICE_WORKERS)
 
 
 def intake_neighbourhoods(user):
@@ -75,12 +73,7 @@ def intake_neighbourhoods(user):
 
 
 def visible_offices(user):
-    scope = scope_of(user)
-    if scope.is_national:
-        return Office.objects.order_by("name_fa")
-    return Office.objects.filter(
-        Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids)
-    ).order_by("name_fa")
+    return scope_of(user).filter(Office.objects.order_by("name_fa"), OFFICE_WORKERS)
 
 
 # --- the staff list ------------------------------------------------------------------------
