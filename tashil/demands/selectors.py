@@ -52,9 +52,7 @@ def is_demand_staff(user) -> bool:
 
 def can_use_portal(user) -> bool:
     scope = scope_of(user)
-    return scope.is_national or bool(
-        scope.office_ids or scope.managed_province_ids or scope.agency_ids
-    )
+    return scope.works_on_records or bool(scope.agency_ids)
 
 
 def recording_offices(user):

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Prefetch, Q, Sum
 
 from tashil.accounts.models import RoleMembership
+from tashil.agencies.models import Agency
 from tashil.core.text import search_terms
 from tashil.geo.models import Area
 from tashil.geo.selectors import codes_in_path
@@ -129,8 +130,6 @@ def network_summary(*, user) -> NetworkSummary:
     """Counts for the network page. A fixed number of queries whatever the
     size of the network: offices (+ their areas), one aggregate over the
     neighbourhoods, one count of agencies."""
-    from tashil.agencies.models import Agency
-
     offices = list(network_offices(user=user))
     by_status = {status: 0 for status in Office.Status.values}
     served_paths = set()

@@ -132,8 +132,13 @@ class Household(VersionedModel):
 
 
 class PersonQuerySet(models.QuerySet):
-    # Whoever sees one of the person's households, past or present.
-    visible_to = scoped(OFFICE_RECORD_READERS.under("memberships__household", distinct=True))
+    def visible_to(self, user):
+        """Whoever sees one of the person's households, past or present.
+
+        Written out rather than declared: a person in no household is
+        nobody's, not even a national administrator's, while a declaration
+        gives national administrators every row."""
+        return self.filter(memberships__household__in=Household.objects.visible_to(user)).distinct()
 
 
 class Person(VersionedModel):
