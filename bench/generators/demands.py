@@ -34,10 +34,6 @@ from tashil.core.text import normalize, search_key
 from tashil.demands.escalation import ladder_level
 from tashil.demands.models import (
     CLOCK_RUNNING_STATUSES,
-    CODE_ALPHABET,
-    CODE_LENGTH,
-    PUBLIC_ID_LENGTH,
-    PUBLIC_ID_PREFIX,
     Channel,
     Demand,
     DemandEvent,
@@ -49,6 +45,7 @@ from tashil.demands.models import (
     ReferralStatus,
     SubmitterKind,
 )
+from tashil.demands.tracking import CODE_ALPHABET, CODE_LENGTH, PUBLIC_ID_LENGTH, PUBLIC_ID_PREFIX
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 

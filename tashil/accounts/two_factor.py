@@ -26,8 +26,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from tashil.core import audit
 from tashil.core.text import to_ascii_digits
+from tashil.geo.models import Area
 
 from .models import ProvinceSecurity, Role
+from .permissions import can_set_province_security
 from .scopes import scope_of
 
 RECOVERY_CODE_COUNT = 10
@@ -222,19 +224,13 @@ def two_factor_disable(*, user, acting_user, code: str) -> None:
 
 
 def provinces_managed_by(user):
-    from tashil.geo.models import Area
-
-    provinces = Area.objects.filter(level=Area.Level.PROVINCE)
-    scope = scope_of(user)
-    if scope.is_national:
-        return provinces.order_by("code")
-    return provinces.filter(pk__in=scope.managed_province_ids).order_by("code")
+    return Area.objects.provinces_managed_by(user).order_by("code")
 
 
 def province_two_factor_set(*, province, required: bool, acting_user) -> ProvinceSecurity:
     """A province manager (or a national administrator) requires two-factor
     login of everyone working in the province, or stops requiring it."""
-    if not provinces_managed_by(acting_user).filter(pk=province.pk).exists():
+    if not can_set_province_security(acting_user, province):
         raise PermissionDenied(_("You do not manage this province."))
     with transaction.atomic():
         rule, _created = ProvinceSecurity.objects.select_for_update().get_or_create(

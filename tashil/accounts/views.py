@@ -20,7 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice
 
 from tashil.core.editing import save_form
 
-from . import two_factor
+from . import permissions, two_factor
 from .forms import (
     CodeForm,
     ProvinceSecurityForm,
@@ -225,7 +225,7 @@ def province_security(request):
     """Province managers (and national administrators) choose whether
     everyone working in the province must use two-factor login."""
     provinces = two_factor.provinces_managed_by(request.user)
-    if not scope_of(request.user).has(Role.PROVINCE_MANAGER) or not provinces.exists():
+    if not permissions.can_open_province_security(request.user) or not provinces.exists():
         raise PermissionDenied
     if request.method == "POST":
         province = get_object_or_404(provinces, code=request.POST.get("province", ""))

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core.models import TimeStampedModel, VersionedModel
 from tashil.core.text import search_key
 
@@ -12,32 +13,18 @@ def _localized(obj):
     return obj.name_fa
 
 
+# Liaisons see their own agency; everyone else working in a province sees its agencies.
+AGENCY_READERS = ScopePaths(
+    agencies="pk",
+    managed_provinces="province",
+    analysed_provinces="province",
+    staffed_provinces="province",
+)
+
+
 class AgencyQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        # Liaisons see their own agency; everyone else in a province sees its agencies.
-        q = models.Q(pk__in=scope.agency_ids)
-        non_liaison_provinces = scope.managed_province_ids | scope.analyst_province_ids
-        if scope.office_ids:
-            from tashil.offices.models import Office
-
-            non_liaison_provinces |= frozenset(
-                Office.objects.filter(pk__in=scope.office_ids).values_list("province_id", flat=True)
-            )
-        q |= models.Q(province_id__in=non_liaison_provinces)
-        return self.filter(q)
-
-    def manageable_by(self, user):
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        return self.filter(province_id__in=scope.managed_province_ids)
+    visible_to = scoped(AGENCY_READERS)
+    manageable_by = scoped(ScopePaths(managed_provinces="province"))
 
     def with_list_data(self):
         return self.select_related("province").annotate(
@@ -127,8 +114,7 @@ class DemandCategory(TimeStampedModel):
 
 
 class RoutingRuleQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(agency__in=Agency.objects.visible_to(user))
+    visible_to = scoped(AGENCY_READERS.under("agency"))
 
 
 class RoutingRule(TimeStampedModel):

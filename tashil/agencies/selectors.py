@@ -8,6 +8,7 @@ from django.db.models import Count, Prefetch, Q
 from tashil.accounts.models import Role, RoleMembership
 from tashil.core.text import search_terms
 from tashil.geo.models import Area
+from tashil.geo.selectors import codes_in_path
 
 from .models import Agency, DemandCategory, RoutingRule
 from .routing import ancestor_paths
@@ -132,3 +133,10 @@ def routing_table(*, user, category: DemandCategory | None = None, area: Area | 
     if area is not None:
         qs = qs.filter(Q(area__path__startswith=area.path) | Q(area__path__in=ancestor_paths(area)))
     return qs.order_by("category__sort_order", "category__code", "area__path", "pk")
+
+
+def agencies_serving_area(*, area: Area, user):
+    """Visible agencies whose jurisdiction includes this area or an ancestor."""
+    codes = codes_in_path(area.path)
+    ids = Agency.objects.filter(jurisdiction__code__in=codes).values("pk")
+    return Agency.objects.visible_to(user).filter(pk__in=ids, is_active=True).order_by("name_fa")

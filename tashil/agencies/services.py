@@ -24,6 +24,13 @@ from tashil.geo.models import Area
 
 from . import routing
 from .models import Agency, DemandCategory, RoutingRule
+from .permissions import (
+    can_create_agency,
+    can_edit_contact,
+    can_manage_agency,
+    can_manage_categories,
+    can_manage_routing,
+)
 
 SLA_MIN_DAYS, SLA_MAX_DAYS = 1, 365
 
@@ -43,46 +50,6 @@ CATEGORY_FIELDS = (
 RESERVED_CODES = {"new", "categories", "routing"}
 
 _PHONE_RE = re.compile(r"^\+?[0-9][0-9 \-()]{3,19}$")
-
-
-# --- Permission predicates (views use them to show or hide actions) --------
-
-
-def can_create_agency(user, province: Area | None = None) -> bool:
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    if province is None:
-        return bool(scope.managed_province_ids)
-    return province.pk in scope.managed_province_ids
-
-
-def can_manage_agency(user, agency: Agency) -> bool:
-    scope = scope_of(user)
-    return scope.is_national or agency.province_id in scope.managed_province_ids
-
-
-def can_edit_contact(user, agency: Agency) -> bool:
-    return can_manage_agency(user, agency) or agency.pk in scope_of(user).agency_ids
-
-
-def can_see_liaisons(user, agency: Agency) -> bool:
-    return can_edit_contact(user, agency)
-
-
-def can_manage_categories(user) -> bool:
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.managed_province_ids)
-
-
-def can_manage_routing(user, agency: Agency | None = None) -> bool:
-    """Without an agency: whether the user manages routing anywhere."""
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    if agency is None:
-        return bool(scope.managed_province_ids)
-    return agency.province_id in scope.managed_province_ids
 
 
 def _deny(message):

@@ -14,7 +14,7 @@ from tashil.accounts.scopes import scope_of
 from tashil.core.editing import form_page, save_form
 from tashil.geo.models import Area
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     AgencyContactForm,
     AgencyCreateForm,
@@ -83,7 +83,7 @@ def agency_list(request):
             "form": form,
             "page": page,
             "filtered": bool(county or query),
-            "can_create": services.can_create_agency(user),
+            "can_create": permissions.can_create_agency(user),
         },
     )
 
@@ -91,8 +91,10 @@ def agency_list(request):
 @role_required
 def agency_detail(request, code):
     user = request.user
-    agency = get_object_or_404(selectors.agency_detail_queryset(user), code=code)
-    show_liaisons = services.can_see_liaisons(user, agency)
+    agency = permissions.access_agency(
+        user, code, queryset=Agency.objects.select_related("province")
+    )
+    show_liaisons = permissions.can_see_liaisons(user, agency)
     liaisons = selectors.agency_liaisons(agency)
     return render(
         request,
@@ -104,8 +106,8 @@ def agency_detail(request, code):
             "show_liaisons": show_liaisons,
             "liaisons": list(liaisons) if show_liaisons else None,
             "liaison_count": None if show_liaisons else liaisons.count(),
-            "can_edit": services.can_manage_agency(user, agency),
-            "can_edit_contact": services.can_edit_contact(user, agency),
+            "can_edit": permissions.can_manage_agency(user, agency),
+            "can_edit_contact": permissions.can_edit_contact(user, agency),
         },
     )
 
@@ -113,12 +115,9 @@ def agency_detail(request, code):
 @role_required
 def agency_create(request):
     user = request.user
-    if not services.can_create_agency(user):
+    if not permissions.can_create_agency(user):
         raise PermissionDenied
-    scope = scope_of(user)
-    provinces = Area.objects.filter(level=Area.Level.PROVINCE).order_by("path")
-    if not scope.is_national:
-        provinces = provinces.filter(pk__in=scope.managed_province_ids)
+    provinces = Area.objects.provinces_managed_by(user).order_by("path")
     province_list = list(provinces)
     # With one province the areas to choose from are known up front; with
     # several, the areas are chosen on the edit page once the province is set.
@@ -168,10 +167,12 @@ def _agency_initial(agency, contact_only):
 @role_required
 def agency_edit(request, code):
     user = request.user
-    agency = get_object_or_404(selectors.agency_detail_queryset(user), code=code)
-    if services.can_manage_agency(user, agency):
+    agency = permissions.access_agency(
+        user, code, queryset=Agency.objects.select_related("province")
+    )
+    if permissions.can_manage_agency(user, agency):
         contact_only = False
-    elif services.can_edit_contact(user, agency):
+    elif permissions.can_edit_contact(user, agency):
         contact_only = True
     else:
         raise PermissionDenied
@@ -237,14 +238,14 @@ def categories(request):
         "agencies/categories.html",
         {
             "nodes": selectors.category_tree(user=request.user),
-            "can_manage": services.can_manage_categories(request.user),
+            "can_manage": permissions.can_manage_categories(request.user),
         },
     )
 
 
 def _category_form_page(request, *, category=None):
     user = request.user
-    if not services.can_manage_categories(user):
+    if not permissions.can_manage_categories(user):
         raise PermissionDenied
     if category is not None:
         category = get_object_or_404(DemandCategory, code=category)
@@ -327,9 +328,9 @@ def _routing_page(request, *, rule_form=None, status=200):
     if filter_form.is_bound and filter_form.is_valid():
         category, area = filter_form.cleaned_data["category"], filter_form.cleaned_data["area"]
     page = _page(request, selectors.routing_table(user=user, category=category, area=area))
-    rows = [(rule, services.can_manage_routing(user, rule.agency)) for rule in page]
+    rows = [(rule, permissions.can_manage_routing(user, rule.agency)) for rule in page]
 
-    can_manage = services.can_manage_routing(user)
+    can_manage = permissions.can_manage_routing(user)
     if can_manage and rule_form is None:
         rule_form = RoutingRuleForm(
             tree=tree,
@@ -367,7 +368,7 @@ def routing(request):
 @require_POST
 def routing_set(request):
     user = request.user
-    if not services.can_manage_routing(user):
+    if not permissions.can_manage_routing(user):
         raise PermissionDenied
     form = RoutingRuleForm(
         request.POST,
@@ -404,7 +405,7 @@ def routing_delete(request, pk):
     rule = get_object_or_404(
         RoutingRule.objects.visible_to(user).select_related("agency", "category", "area"), pk=pk
     )
-    if not services.can_manage_routing(user, rule.agency):
+    if not permissions.can_manage_routing(user, rule.agency):
         raise PermissionDenied
     services.routing_rule_delete(rule=rule, acting_user=user)
     if request.htmx:

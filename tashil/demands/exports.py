@@ -64,8 +64,7 @@ def columns(*, personal: bool) -> list[Column]:
 
 def may_see_personal(user) -> bool:
 
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+    return scope_of(user).works_on_records
 
 
 def _label(choices, value):

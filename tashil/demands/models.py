@@ -12,31 +12,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core.models import TimeStampedModel, VersionedModel
 
-# Letters and digits that cannot be mistaken for each other on a phone screen
-# or when read out over the phone (no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G).
-CODE_ALPHABET = "ACDEFHJKMNPRTUVWXY3479"
-CODE_LENGTH = 8
-
-
-def new_tracking_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-
-
-# The public id is what Open311 and every other public or agency-facing
-# surface call a demand. It is random like the tracking code, from the same
-# alphabet, but longer and with its own prefix, so neither can be mistaken
-# for the other, and knowing one tells nothing about the other. The tracking
-# code stays a secret between the office and the resident.
-PUBLIC_ID_PREFIX = "P"
-PUBLIC_ID_LENGTH = 10  # prefix included
-
-
-def new_public_id() -> str:
-    return PUBLIC_ID_PREFIX + "".join(
-        secrets.choice(CODE_ALPHABET) for _ in range(PUBLIC_ID_LENGTH - len(PUBLIC_ID_PREFIX))
-    )
+from .tracking import display_code, new_public_id, new_tracking_code
 
 
 class DemandStatus(models.TextChoices):
@@ -77,25 +56,23 @@ class SubmitterKind(models.TextChoices):
 
 
 class DemandQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    visible_to = scoped(
+        ScopePaths(offices="office", managed_provinces="province"),
         """Staff see their offices' demands, province managers their province's.
         Liaisons reach demands only through referrals (see Referral.visible_to);
-        analysts see aggregates only, never a demand row."""
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        q = Q(office_id__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids)
-        if not scope.office_ids and not scope.managed_province_ids:
-            return self.none()
-        return self.filter(q)
+        analysts see aggregates only, never a demand row.""",
+    )
 
     def open(self):
         return self.filter(status__in=OPEN_STATUSES)
 
     def with_list_data(self):
         return self.select_related("area", "category", "office")
+
+    def with_detail_data(self):
+        return self.select_related(
+            "area", "area__parent", "category", "office", "province", "merged_into", "created_by"
+        )
 
 
 class Demand(VersionedModel):
@@ -202,7 +179,7 @@ class Demand(VersionedModel):
 
     @property
     def display_code(self):
-        return f"{self.code[:4]}-{self.code[4:]}"
+        return display_code(self.code)
 
 
 class ReferralStatus(models.TextChoices):
@@ -234,22 +211,26 @@ class SlaState(models.TextChoices):
 
 
 class ReferralQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        if not (scope.office_ids or scope.managed_province_ids or scope.agency_ids):
-            return self.none()
-        return self.filter(
-            Q(demand__office_id__in=scope.office_ids)
-            | Q(demand__province_id__in=scope.managed_province_ids)
-            | Q(agency_id__in=scope.agency_ids)
+    # The demand's readers, and the liaisons of the agency it is referred to.
+    visible_to = scoped(
+        ScopePaths(
+            offices="demand__office", managed_provinces="demand__province", agencies="agency"
         )
+    )
 
     def open(self):
         return self.filter(status__in=OPEN_REFERRAL_STATUSES)
+
+    def with_detail_data(self):
+        return self.select_related(
+            "agency",
+            "demand",
+            "demand__area",
+            "demand__area__parent",
+            "demand__category",
+            "demand__office",
+            "demand__province",
+        )
 
     def clock_running(self):
         return self.filter(status__in=CLOCK_RUNNING_STATUSES)

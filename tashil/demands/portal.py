@@ -3,7 +3,7 @@ page, and the agency's moves of it (the ones `workflow.REFERRAL` allows)."""
 
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
@@ -105,7 +105,7 @@ def _referral_page(request, referral, *, bound=None, status=200, conflict=None):
 @portal_required
 @require_GET
 def referral_detail(request, pk):
-    referral = get_object_or_404(selectors.referral_detail_queryset(request.user), pk=pk)
+    referral = permissions.access_referral(request.user, pk)
     return _referral_page(request, referral)
 
 
@@ -113,7 +113,7 @@ def referral_detail(request, pk):
 @require_POST
 def referral_move(request, pk):
     user = request.user
-    referral = get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
+    referral = permissions.access_referral(user, pk)
     to_status = _move_status(request)
     if not REFERRAL.may(referral, user, to=to_status, side="agency"):
         raise PermissionDenied
@@ -133,7 +133,7 @@ def referral_move(request, pk):
         )
 
     def saved():
-        return get_object_or_404(selectors.referral_detail_queryset(user), pk=pk)
+        return permissions.access_referral(user, pk)
 
     def reload():
         data = request.POST.copy()

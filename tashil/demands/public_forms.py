@@ -2,7 +2,6 @@
 demand, feedback, and the tracking-code lookup. They parse and check input;
 the services write."""
 
-import re
 import uuid
 
 from django import forms
@@ -12,12 +11,11 @@ from django.utils.translation import gettext_lazy as _
 
 from tashil.agencies.models import DemandCategory
 from tashil.core.forms import MobileField
-from tashil.core.text import to_ascii_digits
 from tashil.geo.lookup import get_index
 from tashil.geo.models import Area
 
-from .models import CODE_ALPHABET, CODE_LENGTH
 from .services import SERVING_OFFICE_STATUSES, validate_photo
+from .tracking import parse_code
 
 OUTSIDE_MESSAGE = _("This point is outside the neighbourhoods the offices serve in the province.")
 NOT_IN_AREA_MESSAGE = _(
@@ -30,7 +28,6 @@ AREA_MESSAGE = _("Choose your neighbourhood from the list.")
 SUPPORT_SALT = "tashil.demands.public.support"
 # A suggestion's support button stays valid while the resident fills the form.
 SUPPORT_TOKEN_MAX_AGE = 6 * 60 * 60
-_CODE_CHARS = re.compile(r"[^0-9A-Z]")
 
 
 # --- what the public may choose from ---------------------------------------------
@@ -117,15 +114,6 @@ def area_choices():
 
 
 # --- tracking codes ----------------------------------------------------------------
-
-
-def normalize_code(raw: str | None) -> str | None:
-    """'abcd-efgh', 'ABCD EFGH', Persian digits… → 'ABCDEFGH'; None when it
-    cannot be a tracking code."""
-    code = _CODE_CHARS.sub("", to_ascii_digits(raw or "").upper())
-    if len(code) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in code):
-        return None
-    return code
 
 
 def support_token(demand) -> str:
@@ -335,7 +323,7 @@ class TrackForm(forms.Form):
     )
 
     def clean_code(self):
-        code = normalize_code(self.cleaned_data["code"])
+        code = parse_code(self.cleaned_data["code"])
         if code is None:
             raise forms.ValidationError(
                 _("A tracking code has 8 letters and digits, like ACDE-3479.")

@@ -31,17 +31,16 @@ from .models import (
     DemandStatus,
     EventKind,
     ReferralStatus,
-    new_tracking_code,
 )
 from .public_forms import (
     FeedbackForm,
     PublicDemandForm,
     SupportForm,
     TrackForm,
-    normalize_code,
     served_neighbourhoods,
     support_token,
 )
+from .tracking import display_code, new_tracking_code, parse_code, parse_public_id
 
 # Keys of the public form are namespaced so that an API client's own keys can
 # never collide with (or look up) a resident's submission.
@@ -142,7 +141,7 @@ def submitted(request, key):
     key = str(key)
     decoy = cache.get(DECOY_CACHE_PREFIX + key)
     if decoy:
-        context = {"code": decoy, "display_code": f"{decoy[:4]}-{decoy[4:]}", "sms": False}
+        context = {"code": decoy, "display_code": display_code(decoy), "sms": False}
         return render(request, "public/submitted.html", context)
     since = timezone.now() - dt.timedelta(hours=RESULT_PAGE_HOURS)
     demand = (
@@ -248,12 +247,10 @@ def support(request):
 def supported(request, public_id):
     """The thank-you page after supporting a demand: its public id and status,
     nothing that would let the supporter act for the resident who filed it."""
-    from .open311.selectors import normalize_public_id
-
     limited = _track_limited(request)
     if limited:
         return limited
-    normalized = normalize_public_id(public_id)
+    normalized = parse_public_id(public_id)
     demand = (
         Demand.objects.select_related("category", "area")
         .only(
@@ -356,7 +353,7 @@ def track_lookup(request):
 
 
 def _tracked_demand(code):
-    normalized = normalize_code(code)
+    normalized = parse_code(code)
     if normalized is None:
         return None
     return (

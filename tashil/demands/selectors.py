@@ -3,26 +3,24 @@ selector owns its joins, so a page issues the same number of queries however
 many rows it shows."""
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tashil.accounts.scopes import scope_of
+from tashil.accounts.scopes import ScopePaths, scope_of
 from tashil.agencies.models import Agency, DemandCategory
 from tashil.agencies.selectors import descendant_ids
 from tashil.core.calendar import non_working_days
 from tashil.core.jalali import format_date
-from tashil.core.text import ZWNJ, search_terms, to_ascii_digits
+from tashil.core.text import ZWNJ, search_terms
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
 from .models import (
     CLOCK_RUNNING_STATUSES,
     CLOSED_STATUSES,
-    CODE_ALPHABET,
     OPEN_REFERRAL_STATUSES,
     OPEN_STATUSES,
     Attachment,
@@ -36,6 +34,11 @@ from .models import (
     ReferralStatus,
     SlaState,
 )
+from .tracking import search_prefix
+
+# The offices a user works on demands for: their own, and their provinces'.
+OFFICE_WORKERS = ScopePaths(offices="pk", managed_provinces="province")
+
 
 # --- who reaches which page ------------------------------------------------------------
 
@@ -44,26 +47,18 @@ def is_demand_staff(user) -> bool:
     """Office staff, province managers and national administrators work on
     demand rows; liaisons go through the agency portal, analysts see only
     aggregates."""
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+    return scope_of(user).works_on_records
 
 
 def can_use_portal(user) -> bool:
     scope = scope_of(user)
-    return scope.is_national or bool(
-        scope.office_ids or scope.managed_province_ids or scope.agency_ids
-    )
+    return scope.works_on_records or bool(scope.agency_ids)
 
 
 def recording_offices(user):
     """Offices the user may record demands for."""
-    scope = scope_of(user)
     offices = Office.objects.filter(status__in=(Office.Status.PILOT, Office.Status.ACTIVE))
-    if scope.is_national:
-        return offices
-    return offices.filter(
-        Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids)
-    )
+    return scope_of(user).filter(offices, OFFICE_WORKERS)
 
 
 def intake_neighbourhoods(user):
@@ -76,12 +71,7 @@ def intake_neighbourhoods(user):
 
 
 def visible_offices(user):
-    scope = scope_of(user)
-    if scope.is_national:
-        return Office.objects.order_by("name_fa")
-    return Office.objects.filter(
-        Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids)
-    ).order_by("name_fa")
+    return scope_of(user).filter(Office.objects.order_by("name_fa"), OFFICE_WORKERS)
 
 
 # --- the staff list ------------------------------------------------------------------------
@@ -93,8 +83,6 @@ SORTS = {
     # The same order as the demand_next_due index, so a page reads 30 index entries.
     "due": (F("next_due_date").asc(nulls_last=True), "-submitted_at", "-id"),
 }
-_CODE_CHARS = set(CODE_ALPHABET)
-_CODE_JUNK = re.compile(r"[\s\-]")
 
 
 @dataclass
@@ -111,14 +99,6 @@ class DemandFilters:
     mine: bool = False
     sort: str = "newest"
     extra: dict = field(default_factory=dict)
-
-
-def _code_query(query: str) -> str | None:
-    """The tracking code a query looks like, if it looks like one."""
-    candidate = _CODE_JUNK.sub("", to_ascii_digits(query or "")).upper()
-    if 4 <= len(candidate) <= 12 and set(candidate) <= _CODE_CHARS:
-        return candidate
-    return None
 
 
 def _day_start(day: dt.date):
@@ -169,7 +149,7 @@ def search(queryset, query: str):
     text = Q()
     for term in terms:
         text &= Q(search_key__contains=term)
-    code = _code_query(query)
+    code = search_prefix(query)
     if code:
         text |= Q(code__startswith=code) | Q(public_id__startswith=code)
     return queryset.filter(text)
@@ -228,9 +208,7 @@ def row_sla_state(demand, today) -> str:
 
 
 def demand_detail_queryset(user):
-    return Demand.objects.visible_to(user).select_related(
-        "area", "area__parent", "category", "office", "province", "merged_into", "created_by"
-    )
+    return Demand.objects.visible_to(user).with_detail_data()
 
 
 def demand_referrals(demand):
@@ -301,15 +279,7 @@ def referral_list(*, user, status: str = "", sla: str = "", today=None, sort: st
 
 
 def referral_detail_queryset(user):
-    return Referral.objects.visible_to(user).select_related(
-        "agency",
-        "demand",
-        "demand__area",
-        "demand__area__parent",
-        "demand__category",
-        "demand__office",
-        "demand__province",
-    )
+    return Referral.objects.visible_to(user).with_detail_data()
 
 
 def referral_attachments(referral):

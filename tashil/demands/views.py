@@ -23,7 +23,6 @@ from tashil.core.editing import save_form
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
-from tashil.core.text import to_ascii_digits
 from tashil.core.validators import format_mobile_display
 from tashil.geo.selectors import collection_for_areas
 from tashil.geo.views import map_context
@@ -75,12 +74,8 @@ def portal_required(view):
     return wrapper
 
 
-def _clean_code(code: str) -> str:
-    return to_ascii_digits(code).replace("-", "").upper()
-
-
 def _get_demand(request, code) -> Demand:
-    return get_object_or_404(selectors.demand_detail_queryset(request.user), code=_clean_code(code))
+    return permissions.access_demand(request.user, code)
 
 
 # --- the list ----------------------------------------------------------------------------------

@@ -2,23 +2,20 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tashil.accounts.scopes import ScopePaths, Subtree, scope_of, scoped
 from tashil.core.text import search_key
+
+# Whoever works in a province sees its whole subtree.
+AREA_READERS = ScopePaths(provinces=Subtree("path"))
+MANAGED_PROVINCES = ScopePaths(managed_provinces="pk")
 
 
 class AreaQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from tashil.accounts.scopes import scope_of
+    visible_to = scoped(AREA_READERS)
 
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        if not scope.province_ids:
-            return self.none()
-        provinces = Area.objects.filter(pk__in=scope.province_ids).values_list("path", flat=True)
-        q = models.Q(pk__in=[])
-        for path in provinces:
-            q |= models.Q(path__startswith=path)
-        return self.filter(q)
+    def provinces_managed_by(self, user):
+        """The provinces whose areas, offices, agencies and calendar the user manages."""
+        return scope_of(user).filter(self.filter(level=Area.Level.PROVINCE), MANAGED_PROVINCES)
 
     def descendants_of(self, area, include_self=True):
         qs = self.filter(path__startswith=area.path)
@@ -98,8 +95,7 @@ class Area(models.Model):
 
 
 class HazardZoneQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        return self.filter(area__in=Area.objects.visible_to(user))
+    visible_to = scoped(AREA_READERS.under("area"))
 
 
 class HazardZone(models.Model):

@@ -124,29 +124,24 @@ def children_of(area: Area):
     return _with_tree_data(area.children.all())
 
 
-def offices_serving(*, area: Area, user):
-    """Visible offices that serve this area, an area inside it, or an area
-    containing it (an office serving a whole city serves its neighbourhoods)."""
-    from tashil.offices.models import Office
-
-    ancestors = _codes_in_path(area.path)[:-1]
-    served = Q(areas__path__startswith=area.path) | Q(areas__code__in=ancestors)
-    ids = Office.objects.filter(served).values("pk")
-    return (
-        Office.objects.visible_to(user)
-        .filter(pk__in=ids)
-        .select_related("operator")
-        .order_by("name_fa")
-    )
+# The offices and agencies apps stand above geo, so the area page does not
+# import them: when ready, each registers a function `(area=, user=)` that
+# lists its visible rows serving an area (see OfficesConfig.ready).
+_AREA_SERVERS = {}
 
 
-def agencies_serving(*, area: Area, user):
-    """Visible agencies whose jurisdiction includes this area or an ancestor."""
-    from tashil.agencies.models import Agency
+def register_area_servers(name: str, rows) -> None:
+    _AREA_SERVERS[name] = rows
 
-    codes = _codes_in_path(area.path)
-    ids = Agency.objects.filter(jurisdiction__code__in=codes).values("pk")
-    return Agency.objects.visible_to(user).filter(pk__in=ids, is_active=True).order_by("name_fa")
+
+def serving(*, area: Area, user) -> dict[str, list]:
+    """Who serves the area, by kind ("offices", "agencies")."""
+    return {name: list(rows(area=area, user=user)) for name, rows in _AREA_SERVERS.items()}
+
+
+def codes_in_path(path: str) -> list[str]:
+    """The codes of an area and its ancestors, from the province down."""
+    return _codes_in_path(path)
 
 
 def hazard_zones_within(*, area: Area, user):

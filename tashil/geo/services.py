@@ -60,18 +60,10 @@ def hazard_zone_version(zone: HazardZone) -> str:
     return fingerprint(zone, HAZARD_EDITABLE)
 
 
-def can_manage_area(user, area: Area) -> bool:
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    return bool(scope.managed_province_ids) and province_of(area).pk in scope.managed_province_ids
-
-
 def _require_manager(user, area: Area) -> Area:
     """The area's province, when the user may manage it."""
     province = province_of(area)
-    scope = scope_of(user)
-    if not (scope.is_national or province.pk in scope.managed_province_ids):
+    if not scope_of(user).manages_province(province.pk):
         raise PermissionDenied(
             _("Only the province manager may change the areas of this province.")
         )

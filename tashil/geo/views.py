@@ -7,7 +7,7 @@ from django.views.decorators.http import require_GET
 from tashil.accounts.scopes import scope_of
 from tashil.core.editing import form_page, save_form, update_with
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import AreaForm, HazardZoneForm
 from .models import Area, HazardZone
 
@@ -20,9 +20,7 @@ def require_role(user) -> None:
 
 
 def _visible_area(request, code) -> Area:
-    return get_object_or_404(
-        Area.objects.visible_to(request.user).select_related("parent"), code=code
-    )
+    return permissions.access_area(request.user, code)
 
 
 @require_GET
@@ -46,13 +44,12 @@ def area_detail(request, code):
         "area": area,
         "ancestors": selectors.ancestors_of(area),
         "children": children,
-        "offices": list(selectors.offices_serving(area=area, user=request.user)),
-        "agencies": list(selectors.agencies_serving(area=area, user=request.user)),
+        **selectors.serving(area=area, user=request.user),
         "zones": zones,
         "map_data": selectors.collection_for_areas(
             [area, *children], user=request.user, zones=zones
         ),
-        "can_edit": services.can_manage_area(request.user, area),
+        "can_edit": permissions.can_manage_area(request.user, area),
         **map_context(),
     }
     return render(request, "geo/area_detail.html", context)
@@ -60,7 +57,7 @@ def area_detail(request, code):
 
 def area_edit(request, code):
     area = _visible_area(request, code)
-    if not services.can_manage_area(request.user, area):
+    if not permissions.can_manage_area(request.user, area):
         raise PermissionDenied(_("Only the province manager may change this area."))
     version = services.area_version(area)
     form = AreaForm(request.POST or None, area=area, version=version)
@@ -88,7 +85,7 @@ def _zone_area_choices(request, area: Area):
 
 def hazard_create(request, code):
     area = _visible_area(request, code)
-    if not services.can_manage_area(request.user, area):
+    if not permissions.can_manage_area(request.user, area):
         raise PermissionDenied(_("Only the province manager may map hazard zones."))
     form = HazardZoneForm(
         request.POST or None,
@@ -111,7 +108,7 @@ def hazard_edit(request, code):
     zone = get_object_or_404(
         HazardZone.objects.visible_to(request.user).select_related("area"), code=code
     )
-    if not services.can_manage_area(request.user, zone.area):
+    if not permissions.can_manage_area(request.user, zone.area):
         raise PermissionDenied(_("Only the province manager may change hazard zones."))
     form = HazardZoneForm(
         request.POST or None,
@@ -150,12 +147,18 @@ def geojson(request):
     return response
 
 
+# Labels the apps above geo add to the map legend (offices: their statuses).
+_MAP_LABELS = {}
+
+
+def register_map_labels(labels: dict) -> None:
+    _MAP_LABELS.update(labels)
+
+
 def map_context() -> dict:
     """What the map include needs: translated legend labels and the optional
     tile server (with none, only the GeoJSON layers are drawn)."""
     from django.conf import settings
-
-    from tashil.offices.models import Office
 
     labels = {
         "counties": _("County boundaries"),
@@ -168,7 +171,7 @@ def map_context() -> dict:
         "risk": _("Risk"),
         "legend": _("Legend"),
         **{level: str(label) for level, label in Area.Level.choices},
-        **{f"status_{status}": str(label) for status, label in Office.Status.choices},
+        **{key: str(label) for key, label in _MAP_LABELS.items()},
     }
     return {
         "map_labels": labels,

@@ -2,6 +2,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core.models import TimeStampedModel, VersionedModel
 
 
@@ -37,27 +38,20 @@ class Operator(TimeStampedModel):
 
 
 class OfficeQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        q = models.Q(province_id__in=scope.managed_province_ids | scope.analyst_province_ids)
-        q |= models.Q(pk__in=scope.office_ids)
-        # A liaison sees the offices that work in the areas their agency serves.
-        if scope.agency_ids:
-            q |= models.Q(province_id__in=scope.province_ids)
-        return self.filter(q)
-
-    def manageable_by(self, user):
-        """Offices whose record (not only staff) the user may edit."""
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        return self.filter(province_id__in=scope.managed_province_ids)
+    # Staff see their own offices; managers and analysts their provinces'; a
+    # liaison the offices of the province their agency serves.
+    visible_to = scoped(
+        ScopePaths(
+            offices="pk",
+            managed_provinces="province",
+            analysed_provinces="province",
+            liaison_provinces="province",
+        )
+    )
+    manageable_by = scoped(
+        ScopePaths(managed_provinces="province"),
+        "Offices whose record (not only staff) the user may edit.",
+    )
 
     def with_list_data(self):
         return self.select_related("province", "operator").annotate(

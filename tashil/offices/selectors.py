@@ -3,13 +3,15 @@
 from dataclasses import dataclass, field
 
 from django.db.models import Count, Prefetch, Q, Sum
-from django.shortcuts import get_object_or_404
 
 from tashil.accounts.models import RoleMembership
+from tashil.agencies.models import Agency
 from tashil.core.text import search_terms
 from tashil.geo.models import Area
+from tashil.geo.selectors import codes_in_path
 
 from .models import Office, Operator
+from .permissions import access_office
 
 OPERATING = (Office.Status.PILOT, Office.Status.ACTIVE)
 # The fields a map marker or an "areas served" line needs; boundaries stay in
@@ -29,8 +31,9 @@ _AREA_LIGHT = (
 
 def visible_office(*, user, code: str) -> Office:
     """The office with this code if the user may see it; 404 otherwise."""
-    queryset = Office.objects.visible_to(user).select_related("province", "county", "operator")
-    return get_object_or_404(queryset, code=code)
+    return access_office(
+        user, code, queryset=Office.objects.select_related("province", "county", "operator")
+    )
 
 
 def office_list(
@@ -127,8 +130,6 @@ def network_summary(*, user) -> NetworkSummary:
     """Counts for the network page. A fixed number of queries whatever the
     size of the network: offices (+ their areas), one aggregate over the
     neighbourhoods, one count of agencies."""
-    from tashil.agencies.models import Agency
-
     offices = list(network_offices(user=user))
     by_status = {status: 0 for status in Office.Status.values}
     served_paths = set()
@@ -172,4 +173,18 @@ def network_summary(*, user) -> NetworkSummary:
         marginal_population_covered=totals["covered"] or 0,
         agencies=agencies,
         markers=[m for m in (_marker(o) for o in offices) if m],
+    )
+
+
+def offices_serving(*, area: Area, user):
+    """Visible offices that serve this area, an area inside it, or an area
+    containing it (an office serving a whole city serves its neighbourhoods)."""
+    ancestors = codes_in_path(area.path)[:-1]
+    served = Q(areas__path__startswith=area.path) | Q(areas__code__in=ancestors)
+    ids = Office.objects.filter(served).values("pk")
+    return (
+        Office.objects.visible_to(user)
+        .filter(pk__in=ids)
+        .select_related("operator")
+        .order_by("name_fa")
     )

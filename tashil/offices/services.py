@@ -18,8 +18,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tashil.accounts.models import Role, RoleMembership, User
-from tashil.accounts.scopes import forget_scope, scope_of
+from tashil.accounts.models import RoleMembership, User
+from tashil.accounts.scopes import forget_scope
 from tashil.core import audit
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
@@ -29,6 +29,14 @@ from tashil.geo.models import Area
 from tashil.geo.services import fingerprint
 
 from .models import Office, Operator
+from .permissions import (
+    STAFF_ROLES,
+    can_create_office,
+    can_edit_operator,
+    can_manage_office,
+    can_manage_operators,
+    can_manage_staff,
+)
 
 Status = Office.Status
 
@@ -51,66 +59,11 @@ OFFICE_FIELDS = (
     "note",
 )
 OPERATOR_FIELDS = ("name_fa", "name_en", "kind", "registration_number", "phone")
-STAFF_ROLES = (Role.OFFICE_MANAGER, Role.FACILITATOR)
 
 # Words the office pages use in their own URLs (/offices/network/ …).
 RESERVED_CODES = {"network", "new", "operators"}
 # Statuses in which the office is open to residents, so it has opened already.
 OPEN_STATUSES = {Status.PILOT, Status.ACTIVE}
-
-
-# --- Permissions -----------------------------------------------------------
-
-
-def can_manage_office(user, office: Office) -> bool:
-    """May edit the office record, its status and areas."""
-    scope = scope_of(user)
-    return scope.is_national or office.province_id in scope.managed_province_ids
-
-
-def can_create_office(user, province: Area | None = None) -> bool:
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    if province is None:
-        return bool(scope.managed_province_ids)
-    return province.pk in scope.managed_province_ids
-
-
-def can_manage_staff(user, office: Office, role: str | None = None) -> bool:
-    """May add or remove staff of `role` (any staff role when None)."""
-    if can_manage_office(user, office):
-        return True
-    if office.pk not in scope_of(user).managed_office_ids:
-        return False
-    return role is None or role == Role.FACILITATOR
-
-
-def staff_roles_for(user, office: Office) -> list[str]:
-    return [role for role in STAFF_ROLES if can_manage_staff(user, office, role)]
-
-
-def can_see_staff(user, office: Office) -> bool:
-    """Staff names are personal data: shown to the office's own staff and to
-    those who manage it, not to analysts or agency liaisons."""
-    scope = scope_of(user)
-    return can_manage_office(user, office) or office.pk in scope.office_ids
-
-
-def can_manage_operators(user) -> bool:
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.managed_province_ids)
-
-
-def can_edit_operator(user, operator: Operator) -> bool:
-    """A province manager may edit an operator that runs offices only in
-    their provinces; one working elsewhere too is the national admin's."""
-    scope = scope_of(user)
-    if scope.is_national:
-        return True
-    if not scope.managed_province_ids:
-        return False
-    return not operator.offices.exclude(province_id__in=scope.managed_province_ids).exists()
 
 
 def _deny(message):

@@ -12,7 +12,7 @@ from tashil.geo import selectors as geo_selectors
 from tashil.geo.models import Area
 from tashil.geo.views import map_context, require_role
 
-from . import selectors, services
+from . import permissions, selectors, services
 from .forms import (
     OfficeForm,
     OfficeStatusForm,
@@ -30,9 +30,7 @@ def _with_urls(markers: list[dict]) -> list[dict]:
 
 
 def _managed_provinces(user):
-    scope = scope_of(user)
-    provinces = Area.objects.filter(level=Area.Level.PROVINCE).order_by("name_fa")
-    return provinces if scope.is_national else provinces.filter(pk__in=scope.managed_province_ids)
+    return Area.objects.provinces_managed_by(user).order_by("name_fa")
 
 
 # --- Network overview ------------------------------------------------------
@@ -77,7 +75,7 @@ def office_list(request):
         "status": status or "",
         "county": county,
         "query": query,
-        "can_create": services.can_create_office(request.user),
+        "can_create": permissions.can_create_office(request.user),
         "filtered": bool(status or county or query),
     }
     return render(request, "offices/office_list.html", context)
@@ -87,7 +85,7 @@ def office_list(request):
 def office_detail(request, code):
     office = selectors.visible_office(user=request.user, code=code)
     areas = list(selectors.areas_served(office))
-    show_staff = services.can_see_staff(request.user, office)
+    show_staff = permissions.can_see_staff(request.user, office)
     marker = None
     if office.latitude is not None and office.longitude is not None:
         marker = {
@@ -107,15 +105,15 @@ def office_detail(request, code):
         "staff": list(selectors.staff_of(office)) if show_staff else [],
         "map_data": geo_selectors.collection_for_areas(areas, user=request.user),
         "markers": [marker] if marker else [],
-        "can_edit": services.can_manage_office(request.user, office),
-        "can_manage_staff": services.can_manage_staff(request.user, office),
+        "can_edit": permissions.can_manage_office(request.user, office),
+        "can_manage_staff": permissions.can_manage_staff(request.user, office),
         **map_context(),
     }
     return render(request, "offices/office_detail.html", context)
 
 
 def office_create(request):
-    if not services.can_create_office(request.user):
+    if not permissions.can_create_office(request.user):
         raise PermissionDenied(_("Only province managers may open offices."))
     form = OfficeForm(request.POST or None, provinces=_managed_provinces(request.user))
     return save_form(
@@ -140,7 +138,7 @@ def _edit_page(request, office, *, form=None, status_form=None, status=200):
 
 def _manageable_office(request, code) -> Office:
     office = selectors.visible_office(user=request.user, code=code)
-    if not services.can_manage_office(request.user, office):
+    if not permissions.can_manage_office(request.user, office):
         raise PermissionDenied(_("Only the province manager may edit this office."))
     return office
 
@@ -187,9 +185,9 @@ def office_status(request, code):
 
 def office_staff(request, code):
     office = selectors.visible_office(user=request.user, code=code)
-    if not services.can_manage_staff(request.user, office):
+    if not permissions.can_manage_staff(request.user, office):
         raise PermissionDenied(_("You may not manage the staff of this office."))
-    roles = services.staff_roles_for(request.user, office)
+    roles = permissions.staff_roles_for(request.user, office)
     add_form = StaffAddForm(roles=roles)
     new_form = StaffNewUserForm(roles=roles)
     new_account = None
@@ -243,7 +241,7 @@ def office_staff(request, code):
         "notice": notice,
         "problem": problem,
         "removable": {
-            m.pk for m in staff if services.can_manage_staff(request.user, office, m.role)
+            m.pk for m in staff if permissions.can_manage_staff(request.user, office, m.role)
         },
     }
     template = "offices/_staff_panel.html" if request.htmx else "offices/office_staff.html"
@@ -254,7 +252,7 @@ def office_staff(request, code):
 
 
 def _require_operator_manager(user):
-    if not services.can_manage_operators(user):
+    if not permissions.can_manage_operators(user):
         raise PermissionDenied(_("Operators are managed by province managers."))
 
 
@@ -282,7 +280,7 @@ def operator_create(request):
 def operator_edit(request, pk):
     _require_operator_manager(request.user)
     operator = get_object_or_404(Operator, pk=pk)
-    if not services.can_edit_operator(request.user, operator):
+    if not permissions.can_edit_operator(request.user, operator):
         raise PermissionDenied(
             _("This operator runs offices outside your provinces; ask the national administrator.")
         )

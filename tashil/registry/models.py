@@ -10,6 +10,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core import jalali
 from tashil.core.models import TimeStampedModel, VersionedModel
 
@@ -20,21 +21,13 @@ class Connection(models.TextChoices):
     NONE = "none", _("none")
 
 
-class HouseholdQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """Office staff see their offices' households, province managers their
-        province's. Liaisons and analysts never see household rows."""
-        from tashil.accounts.scopes import scope_of
+# Office staff see their offices' rows, province managers their province's.
+# Liaisons and analysts never see household rows.
+OFFICE_RECORD_READERS = ScopePaths(offices="office", managed_provinces="office__province")
 
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        if not scope.office_ids and not scope.managed_province_ids:
-            return self.none()
-        return self.filter(
-            Q(office_id__in=scope.office_ids)
-            | Q(office__province_id__in=scope.managed_province_ids)
-        )
+
+class HouseholdQuerySet(models.QuerySet):
+    visible_to = scoped(OFFICE_RECORD_READERS)
 
 
 class Household(VersionedModel):
@@ -140,6 +133,11 @@ class Household(VersionedModel):
 
 class PersonQuerySet(models.QuerySet):
     def visible_to(self, user):
+        """Whoever sees one of the person's households, past or present.
+
+        Written out rather than declared: a person in no household is
+        nobody's, not even a national administrator's, while a declaration
+        gives national administrators every row."""
         return self.filter(memberships__household__in=Household.objects.visible_to(user)).distinct()
 
 
@@ -345,14 +343,10 @@ class Consent(models.Model):
 
 
 class VulnerabilityIndicatorQuerySet(models.QuerySet):
-    def manageable_by(self, user):
-        """Province managers edit their provinces' catalogues; national admins all."""
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        return self.filter(province_id__in=scope.managed_province_ids)
+    manageable_by = scoped(
+        ScopePaths(managed_provinces="province"),
+        "Province managers edit their provinces' catalogues; national admins all.",
+    )
 
 
 class VulnerabilityIndicator(VersionedModel):
@@ -555,19 +549,10 @@ class ColumnMapping(TimeStampedModel):
 
 
 class ImportBatchQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        """The imports of the offices a user works in or manages; nobody else's."""
-        from tashil.accounts.scopes import scope_of
-
-        scope = scope_of(user)
-        if scope.is_national:
-            return self
-        if not scope.office_ids and not scope.managed_province_ids:
-            return self.none()
-        return self.filter(
-            Q(office_id__in=scope.office_ids)
-            | Q(office__province_id__in=scope.managed_province_ids)
-        )
+    visible_to = scoped(
+        OFFICE_RECORD_READERS,
+        "The imports of the offices a user works in or manages; nobody else's.",
+    )
 
     def with_list_data(self):
         return self.select_related("office", "uploaded_by")

@@ -15,7 +15,6 @@ The rule (the same on the log page and in the admin):
   masked name cannot be found out by searching for it.
 """
 
-from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import scope_of
@@ -27,6 +26,8 @@ from tashil.core.audit import (
     visible_personal_ids,
 )
 from tashil.core.models import AuditLog
+
+from .permissions import AUDIT_READERS
 
 
 def record_export(*, user, action: str, object_type: str, kind: str, changes: dict) -> AuditLog:
@@ -50,16 +51,7 @@ def record_export(*, user, action: str, object_type: str, kind: str, changes: di
 def audit_visible_to(user):
     """Audit rows a user may browse: national admins all, province managers
     their provinces, office managers their offices."""
-    scope = scope_of(user)
-    qs = AuditLog.objects.select_related("actor")
-    if scope.is_national:
-        return qs
-    q = models.Q(province_id__in=scope.managed_province_ids) | models.Q(
-        office_id__in=scope.managed_office_ids
-    )
-    if not scope.managed_province_ids and not scope.managed_office_ids:
-        return qs.none()
-    return qs.filter(q)
+    return scope_of(user).filter(AuditLog.objects.select_related("actor"), AUDIT_READERS)
 
 
 HIDDEN = _("(hidden)")

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from tashil.accounts.scopes import scope_of
 from tashil.core import audit
 from tashil.core.models import Closure, Holiday, WeekendRule
 from tashil.core.text import normalize, to_ascii_digits
 from tashil.geo.models import Area
+
+from .permissions import can_correct_holidays, can_manage_calendar
 
 # --- Services ------------------------------------------------------------------
 
@@ -25,15 +26,13 @@ WEEKEND_FIELDS = ["province", "valid_from", "weekdays", "note"]
 
 
 def _require_national_admin(user, message) -> None:
-    if not scope_of(user).is_national:
+    if not can_correct_holidays(user):
         raise PermissionDenied(message)
 
 
 def _require_province_manager(user, province_id, message) -> None:
-    scope = scope_of(user)
-    if scope.is_national or province_id in scope.managed_province_ids:
-        return
-    raise PermissionDenied(message)
+    if not can_manage_calendar(user, province_id):
+        raise PermissionDenied(message)
 
 
 def _check_is_province(province, errors: dict) -> None:

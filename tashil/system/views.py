@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
-from tashil.accounts.models import Role
 from tashil.accounts.scopes import scope_of
 from tashil.core import calendar as working_calendar
 from tashil.core import jalali
@@ -19,7 +18,7 @@ from tashil.core.forms import JalaliDateField, StyledForm
 from tashil.core.models import Closure, Holiday
 from tashil.geo.models import Area
 
-from . import calendar
+from . import calendar, permissions
 from .audit import audit_visible_to, present
 
 
@@ -31,8 +30,7 @@ class AuditFilterForm(StyledForm):
 
 @require_GET
 def audit_log(request):
-    scope = scope_of(request.user)
-    if not scope.has(Role.PROVINCE_MANAGER, Role.OFFICE_MANAGER):
+    if not permissions.can_browse_audit(request.user):
         raise PermissionDenied
     form = AuditFilterForm(request.GET or None)
     entries = audit_visible_to(request.user)
@@ -40,7 +38,7 @@ def audit_log(request):
         data = form.cleaned_data
         if data["q"]:
             by_name = Q(object_repr__icontains=data["q"])
-            if not scope.is_national:
+            if not scope_of(request.user).is_national:
                 # Residents' names are not searchable here: a hidden name must
                 # not be guessable by searching for it. Their history is on
                 # the household page.
@@ -57,10 +55,7 @@ def audit_log(request):
 
 def _calendar_province(request):
     """The province whose calendar the user manages (national admins may pick)."""
-    scope = scope_of(request.user)
-    provinces = Area.objects.filter(level=Area.Level.PROVINCE)
-    if not scope.is_national:
-        provinces = provinces.filter(pk__in=scope.managed_province_ids)
+    provinces = Area.objects.provinces_managed_by(request.user)
     if not provinces.exists():
         raise PermissionDenied
     code = request.GET.get("province") or request.POST.get("province")
@@ -118,14 +113,14 @@ def _calendar_page(request, province, provinces, year, period, form):
             for d in weekend
         ],
         "form": form,
-        "can_correct_holidays": scope_of(request.user).is_national,
+        "can_correct_holidays": permissions.can_correct_holidays(request.user),
     }
     return render(request, "system/calendar.html", context)
 
 
 def holiday_edit(request, pk):
     holiday = get_object_or_404(Holiday, pk=pk)
-    if not scope_of(request.user).is_national:
+    if not permissions.can_correct_holidays(request.user):
         raise PermissionDenied
     form = HolidayForm(request.POST or None, initial={"date": holiday.date})
     if request.method == "POST" and form.is_valid():

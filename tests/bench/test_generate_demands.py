@@ -14,7 +14,6 @@ from tashil.demands import services
 from tashil.demands.escalation import escalate_referrals, target_level
 from tashil.demands.models import (
     CLOCK_RUNNING_STATUSES,
-    CODE_ALPHABET,
     OPEN_STATUSES,
     Demand,
     DemandEvent,
@@ -22,6 +21,7 @@ from tashil.demands.models import (
     EventKind,
     Referral,
 )
+from tashil.demands.tracking import CODE_ALPHABET
 
 
 def generate(**options):

@@ -354,9 +354,11 @@ def test_the_list_page_issues_a_fixed_number_of_queries(
     client, demand_setup, sla_cases, params, django_assert_num_queries
 ):
     client.force_login(demand_setup.users["facilitator"])
-    # The session, the user and their scope, the filter form's choices, one
-    # capped count, the page of rows, and the page's links: none per row.
-    with django_assert_num_queries(13) as ctx:
+    # The session, the user and their scope (one read: the offices' and
+    # agencies' provinces come through the memberships), the filter form's
+    # choices, one capped count, the page of rows, and the page's links: none
+    # per row.
+    with django_assert_num_queries(11) as ctx:
         response = client.get(reverse("demands:list"), params)
     assert response.status_code == 200
     sql = " ".join(q["sql"] for q in ctx.captured_queries)

@@ -15,13 +15,12 @@ from django.utils.translation import gettext
 
 from tashil.demands import services
 from tashil.demands.models import (
-    CODE_ALPHABET,
-    PUBLIC_ID_LENGTH,
     Demand,
     DemandEvent,
     DemandStatus,
     Feedback,
 )
+from tashil.demands.tracking import CODE_ALPHABET, PUBLIC_ID_LENGTH
 from tashil.notifications.models import Notification
 
 BASE = "/open311/v2"

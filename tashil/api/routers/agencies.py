@@ -1,7 +1,7 @@
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from tashil.agencies.models import Agency, DemandCategory
+from tashil.agencies.permissions import access_agency
 from tashil.api.errors import READ_ERRORS
 
 router = Router(tags=["agencies"])
@@ -40,12 +40,12 @@ class CategoryOut(Schema):
         return category.parent.code if category.parent_id else None
 
 
+def _related():
+    return Agency.objects.select_related("province").prefetch_related("jurisdiction")
+
+
 def _queryset(request):
-    return (
-        Agency.objects.visible_to(request.user)
-        .select_related("province")
-        .prefetch_related("jurisdiction")
-    )
+    return _related().visible_to(request.user)
 
 
 @router.get(
@@ -66,4 +66,4 @@ def list_categories(request):
 
 @router.get("/{slug:code}", response={200: AgencyOut, **READ_ERRORS})
 def get_agency(request, code: str):
-    return get_object_or_404(_queryset(request), code=code)
+    return access_agency(request.user, code, queryset=_related())

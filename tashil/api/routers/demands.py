@@ -42,10 +42,9 @@ from tashil.api.schemas.demands import (
 )
 from tashil.core.errors import ConflictError
 from tashil.core.templatetags.tashil import num
-from tashil.demands import ratelimit, selectors, services
+from tashil.demands import permissions, ratelimit, selectors, services
 from tashil.demands.filters import API_NAMES, parse_day, parse_demand_filters
 from tashil.demands.models import Channel, Demand, Referral
-from tashil.demands.open311.selectors import normalize_code
 from tashil.geo.models import Area
 
 router = Router(tags=["demands"])
@@ -140,25 +139,19 @@ def _missed(request) -> None:
 
 def _demand(request, code: str) -> Demand:
     _check_lookups(request)
-    normalized = normalize_code(code)
-    demand = (
-        selectors.demand_detail_queryset(request.user).filter(code=normalized).first()
-        if normalized
-        else None
-    )
-    if demand is None:
+    try:
+        return permissions.access_demand(request.user, code)
+    except Http404:
         _missed(request)
-        raise Http404
-    return demand
+        raise
+
+
+def _visible(request):
+    return Demand.objects.visible_to(request.user)
 
 
 def _referral(request, pk: int) -> Referral:
-    if not 1 <= pk <= MAX_ID:
-        raise Http404
-    referral = selectors.referral_detail_queryset(request.user).filter(pk=pk).first()
-    if referral is None:
-        raise Http404
-    return referral
+    return permissions.access_referral(request.user, pk)
 
 
 def _detail(request, demand: Demand) -> Demand:
@@ -314,12 +307,10 @@ def reject_demand(request, code: str, payload: RejectIn):
 def merge_demand(request, code: str, payload: MergeIn):
     demand = _demand(request, code)
     _check_version(demand, payload.version)
-    into_code = normalize_code(payload.into)
-    into = (
-        Demand.objects.visible_to(request.user).filter(code=into_code).first()
-        if into_code
-        else None
-    )
+    try:
+        into = permissions.access_demand(request.user, payload.into, queryset=_visible(request))
+    except Http404:
+        into = None
     if into is None:
         _missed(request)
         raise ValidationError({"into": _("No demand you can see has this tracking code.")})

@@ -1,9 +1,9 @@
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from tashil.api.errors import READ_ERRORS
 from tashil.core.text import search_terms
 from tashil.geo.models import Area
+from tashil.geo.permissions import access_area
 
 router = Router(tags=["areas"])
 
@@ -51,6 +51,4 @@ def list_areas(
 
 @router.get("/{slug:code}", response={200: AreaDetailOut, **READ_ERRORS})
 def get_area(request, code: str):
-    return get_object_or_404(
-        Area.objects.visible_to(request.user).select_related("parent"), code=code
-    )
+    return access_area(request.user, code)

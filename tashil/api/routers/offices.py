@@ -1,10 +1,10 @@
 import datetime as dt
 
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
 
 from tashil.api.errors import READ_ERRORS
 from tashil.offices.models import Office
+from tashil.offices.permissions import access_office
 
 router = Router(tags=["offices"])
 
@@ -42,12 +42,12 @@ class OfficeOut(Schema):
         return [a.code for a in office.areas.all()]
 
 
+def _related():
+    return Office.objects.select_related("province", "county", "operator").prefetch_related("areas")
+
+
 def _queryset(request):
-    return (
-        Office.objects.visible_to(request.user)
-        .select_related("province", "county", "operator")
-        .prefetch_related("areas")
-    )
+    return _related().visible_to(request.user)
 
 
 @router.get("/", response={200: list[OfficeOut], **READ_ERRORS}, summary="Offices the user may see")
@@ -62,4 +62,4 @@ def list_offices(request, status: str | None = None, county: str | None = None):
 
 @router.get("/{slug:code}", response={200: OfficeOut, **READ_ERRORS})
 def get_office(request, code: str):
-    return get_object_or_404(_queryset(request), code=code)
+    return access_office(request.user, code, queryset=_related())

@@ -12,21 +12,19 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from tashil.agencies.models import DemandCategory
-from tashil.core.text import search_key, to_ascii_digits
+from tashil.core.text import search_key
 from tashil.geo.models import Area
 
 from ..models import (
-    CODE_ALPHABET,
     OPEN_REFERRAL_STATUSES,
     OPEN_STATUSES,
-    PUBLIC_ID_LENGTH,
-    PUBLIC_ID_PREFIX,
     Demand,
     DemandEvent,
     DemandStatus,
     Referral,
     SubmitterKind,
 )
+from ..permissions import access_demand
 from .render import w3c
 
 # Published points are rounded to about a hundred metres: enough to put a
@@ -160,29 +158,6 @@ def area_for_address(text: str, province: Area | None = None) -> Area | None:
 
 
 # --- requests ------------------------------------------------------------------------------
-
-_CODE_JUNK = re.compile(r"[\s\-]")
-_CODE_CHARS = set(CODE_ALPHABET)
-
-
-def normalize_code(value: str) -> str | None:
-    """A tracking code as typed or printed (XXXX-XXXX, any case or digits)."""
-    code = _CODE_JUNK.sub("", to_ascii_digits(value or "")).upper()
-    return code if code and set(code) <= _CODE_CHARS else None
-
-
-def normalize_public_id(value: str) -> str | None:
-    """A public id as a client may send it (any case, digits or dashes);
-    None when it cannot be one."""
-    public_id = _CODE_JUNK.sub("", to_ascii_digits(value or "")).upper()
-    if (
-        len(public_id) != PUBLIC_ID_LENGTH
-        or not public_id.startswith(PUBLIC_ID_PREFIX)
-        or not set(public_id) <= _CODE_CHARS
-    ):
-        return None
-    return public_id
-
 
 # The columns a request is published from: the demand's own, and the names
 # of its category and of its neighbourhood, city and county (never the
@@ -331,11 +306,16 @@ def find_requests(
     return _rows(qs.order_by("-submitted_at", "-id")[:MAX_RESULTS])
 
 
-def find_request(public_id: str, province=None) -> RequestRow | None:
+def find_request(public_id: str, province=None) -> RequestRow:
+    """The listed request `public_id` (within `province`); Http404 otherwise."""
     qs = requests_queryset()
     if province is not None:
         qs = qs.filter(province=province)
-    rows = _rows(qs.filter(public_id=public_id).order_by("-submitted_at", "-id")[:1])
+    return access_demand(None, public_id, public_id=True, queryset=qs, fetch=_first_row)
+
+
+def _first_row(queryset) -> RequestRow | None:
+    rows = _rows(queryset.order_by("-submitted_at", "-id")[:1])
     return rows[0] if rows else None
 
 

@@ -45,7 +45,7 @@ import re
 from functools import wraps
 
 from django.contrib.auth.decorators import login_not_required
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -57,6 +57,7 @@ from tashil.core.text import to_ascii_digits
 from tashil.geo.models import Area
 
 from .. import ratelimit
+from ..tracking import parse_public_id
 from . import intake, selectors
 from .render import FORMATS, Open311Error, error_response, respond, w3c
 
@@ -239,7 +240,7 @@ def requests(request, fmt):
     if _param(params, "service_request_id"):
         _check_lookups(request)
         asked = list(dict.fromkeys(_list(params, "service_request_id")))[: selectors.MAX_RESULTS]
-        normalized = [selectors.normalize_public_id(a) for a in asked]
+        normalized = [parse_public_id(a) for a in asked]
         ids = list(dict.fromkeys(filter(None, normalized)))
         rows = selectors.find_requests(ids=ids, province=province)
         # Every id asked for and not found is a miss, as on requests/{id}; a
@@ -308,11 +309,13 @@ def _create(request, fmt):
 def request_detail(request, fmt, request_id):
     _check_lookups(request)
     province = _jurisdiction(request.GET)
-    public_id = selectors.normalize_public_id(request_id)
-    demand = selectors.find_request(public_id, province) if public_id else None
-    if demand is None:
+    try:
+        demand = selectors.find_request(request_id, province)
+    except Http404:
         _missed(request)
-        raise Open311Error(404, _("service_request_id %(id)s was not found.") % {"id": request_id})
+        raise Open311Error(
+            404, _("service_request_id %(id)s was not found.") % {"id": request_id}
+        ) from None
     return respond(fmt, "service_requests", [selectors.request_out(demand)])
 
 
@@ -320,11 +323,11 @@ def request_detail(request, fmt, request_id):
 def token_detail(request, fmt, token):
     _check_lookups(request)
     province = _jurisdiction(request.GET)
-    public_id = selectors.normalize_public_id(token)
-    demand = selectors.find_request(public_id, province) if public_id else None
-    if demand is None:
+    try:
+        demand = selectors.find_request(token, province)
+    except Http404:
         _missed(request)
-        raise Open311Error(404, _("token %(token)s was not found.") % {"token": token})
+        raise Open311Error(404, _("token %(token)s was not found.") % {"token": token}) from None
     return respond(
         fmt, "service_requests", [{"service_request_id": demand.public_id, "token": token}]
     )
