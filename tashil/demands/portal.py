@@ -62,9 +62,7 @@ def referral_list(request):
             "sort": sort,
             "status_choices": REFERRAL_STATUS_CHOICES,
             "sla_choices": SLA_CHOICES,
-            "show_agency": scope.is_national
-            or len(scope.agency_ids) != 1
-            or bool(scope.office_ids or scope.managed_province_ids),
+            "show_agency": len(scope.agency_ids) != 1 or scope.works_on_records,
         },
     )
 

@@ -9,7 +9,7 @@ from django.db.models import Exists, F, OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from tashil.accounts.scopes import ScopePaths, scope_of
+from tashil.accounts.scopes import scope_of
 from tashil.agencies.models import Agency, DemandCategory
 from tashil.agencies.selectors import descendant_ids
 from tashil.core.calendar import non_working_days
@@ -36,10 +36,6 @@ from .models import (
 )
 from .tracking import search_prefix
 
-# The offices a user works on demands for: their own, and their provinces'.
-OFFICE_WORKERS = ScopePaths(offices="pk", managed_provinces="province")
-
-
 # --- who reaches which page ------------------------------------------------------------
 
 
@@ -58,7 +54,7 @@ def can_use_portal(user) -> bool:
 def recording_offices(user):
     """Offices the user may record demands for."""
     offices = Office.objects.filter(status__in=(Office.Status.PILOT, Office.Status.ACTIVE))
-    return scope_of(user).filter(offices, OFFICE_WORKERS)
+    return offices.worked_on_by(user)
 
 
 def intake_neighbourhoods(user):
@@ -71,7 +67,7 @@ def intake_neighbourhoods(user):
 
 
 def visible_offices(user):
-    return scope_of(user).filter(Office.objects.order_by("name_fa"), OFFICE_WORKERS)
+    return Office.objects.worked_on_by(user).order_by("name_fa")
 
 
 # --- the staff list ------------------------------------------------------------------------

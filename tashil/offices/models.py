@@ -52,6 +52,10 @@ class OfficeQuerySet(models.QuerySet):
         ScopePaths(managed_provinces="province"),
         "Offices whose record (not only staff) the user may edit.",
     )
+    worked_on_by = scoped(
+        ScopePaths(offices="pk", managed_provinces="province"),
+        "Offices whose demands and households the user works on: their own, and their provinces'.",
+    )
 
     def with_list_data(self):
         return self.select_related("province", "operator").annotate(

@@ -9,33 +9,26 @@ Who may do what:
 """
 
 import datetime as dt
-import secrets
 
-from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from tashil.accounts.models import RoleMembership, User
-from tashil.accounts.scopes import forget_scope
 from tashil.core import audit
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
-from tashil.core.validators import normalize_mobile
 from tashil.geo.models import Area
 from tashil.geo.services import fingerprint
 
 from .models import Office, Operator
 from .permissions import (
-    STAFF_ROLES,
     can_create_office,
     can_edit_operator,
     can_manage_office,
     can_manage_operators,
-    can_manage_staff,
 )
 
 Status = Office.Status
@@ -445,182 +438,4 @@ def operator_update(
             current.save(update_fields=[*fields, "updated_at"])
             audit.record(actor=acting_user, action="operator.update", obj=current, changes=changes)
     _copy_back(current, operator, [*fields, "updated_at"])
-    return current
-
-
-# --- Staff -----------------------------------------------------------------
-
-
-def _check_staff_role(acting_user, office: Office, role: str) -> None:
-    if role not in STAFF_ROLES:
-        raise ValidationError({"role": [_("Office staff are office managers or facilitators.")]})
-    if not can_manage_staff(acting_user, office, role):
-        if can_manage_staff(acting_user, office):
-            _deny(_("Only the province manager may appoint or remove office managers."))
-        _deny(_("You may not change the staff of this office."))
-
-
-def _add_membership(
-    *, office: Office, user: User, role: str, title: str, acting_user
-) -> RoleMembership:
-    """Put the user on the staff; a removed member is taken back on the same row."""
-    membership = RoleMembership.objects.filter(user=user, role=role, office=office).first()
-    if membership is not None and membership.is_active:
-        raise ValidationError(
-            {
-                "username": [
-                    _("%(name)s is already on this office's staff in this role.") % {"name": user}
-                ]
-            }
-        )
-    before = {"is_active": False, "title": membership.title} if membership else {}
-    if membership is None:
-        membership = RoleMembership(user=user, role=role, office=office)
-    membership.title = title
-    membership.is_active = True
-    membership.full_clean()
-    membership.save()
-    changes = audit.diff(
-        before, {"user": user.username, "role": role, "title": title, "is_active": True}
-    )
-    audit.record(
-        actor=acting_user,
-        action="office.staff_add",
-        obj=membership,
-        changes=changes,
-        province=office.province,
-        office=office,
-    )
-    forget_scope(user)
-    return membership
-
-
-def staff_add(
-    *,
-    office: Office,
-    acting_user,
-    role: str,
-    user: User | None = None,
-    username: str | None = None,
-    title: str = "",
-) -> RoleMembership:
-    """Add an existing user account to the office's staff."""
-    _check_staff_role(acting_user, office, role)
-    if user is None:
-        username = (username or "").strip()
-        if not username:
-            raise ValidationError({"username": [_("Enter the username of the staff member.")]})
-        user = User.objects.filter(username__iexact=username).first()
-        if user is None:
-            raise ValidationError({"username": [_("There is no account with this username.")]})
-    if not user.is_active:
-        raise ValidationError({"username": [_("This account is disabled.")]})
-    with transaction.atomic():
-        return _add_membership(
-            office=office, user=user, role=role, title=normalize(title), acting_user=acting_user
-        )
-
-
-# Letters and digits that cannot be mistaken for one another when read aloud
-# or copied from paper.
-_PASSWORD_ALPHABET = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-
-
-def temporary_password() -> str:
-    groups = ["".join(secrets.choice(_PASSWORD_ALPHABET) for _i in range(4)) for _j in range(3)]
-    return "-".join(groups)
-
-
-def staff_add_new_user(
-    *,
-    office: Office,
-    acting_user,
-    role: str,
-    username: str,
-    first_name: str,
-    last_name: str,
-    mobile: str = "",
-    title: str = "",
-    password: str | None = None,
-) -> tuple[RoleMembership, str]:
-    """Create an account for a new staff member and add them to the staff.
-
-    Returns the membership and the temporary password, which is shown once to
-    the person creating the account and never stored in clear."""
-    _check_staff_role(acting_user, office, role)
-    errors: dict = {}
-    user = User(
-        username=(username or "").strip(),
-        first_name=normalize(first_name),
-        last_name=normalize(last_name),
-    )
-    if mobile:
-        try:
-            user.mobile = normalize_mobile(mobile)
-        except ValidationError as exc:
-            errors["mobile"] = exc.messages
-    if user.username and User.objects.filter(username__iexact=user.username).exists():
-        errors["username"] = [_("This username is taken. Choose another one.")]
-    if not user.first_name:
-        errors["first_name"] = [_("Enter the first name.")]
-    if not user.last_name:
-        errors["last_name"] = [_("Enter the last name.")]
-    password = password or temporary_password()
-    try:
-        validate_password(password, user)
-    except ValidationError as exc:
-        errors["password"] = exc.messages
-    try:
-        user.full_clean(exclude=["password", *errors])
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, []).extend(messages)
-    if errors:
-        raise ValidationError(errors)
-    user.set_password(password)
-    try:
-        with transaction.atomic():
-            user.save()
-            audit.record(
-                actor=acting_user,
-                action="user.create",
-                obj=user,
-                changes=audit.diff({}, {"username": user.username, "mobile": user.mobile or None}),
-                province=office.province,
-                office=office,
-            )
-            membership = _add_membership(
-                office=office, user=user, role=role, title=normalize(title), acting_user=acting_user
-            )
-    except IntegrityError:
-        raise ValidationError(
-            {"username": [_("This username is taken. Choose another one.")]}
-        ) from None
-    return membership, password
-
-
-def staff_remove(*, membership: RoleMembership, acting_user) -> RoleMembership:
-    """Take someone off the staff. The membership is deactivated, not deleted,
-    so the record of who worked where stays."""
-    office = membership.office
-    if office is None or membership.role not in STAFF_ROLES:
-        raise ValidationError({NON_FIELD_ERRORS: [_("This is not an office staff membership.")]})
-    _check_staff_role(acting_user, office, membership.role)
-    with transaction.atomic():
-        current = RoleMembership.objects.select_for_update().get(pk=membership.pk)
-        if not current.is_active:
-            membership.is_active = False
-            return current
-        current.is_active = False
-        current.save(update_fields=["is_active"])
-        audit.record(
-            actor=acting_user,
-            action="office.staff_remove",
-            obj=current,
-            changes={"is_active": [True, False]},
-            province=office.province,
-            office=office,
-        )
-    membership.is_active = False
-    forget_scope(membership.user)
     return current

@@ -12,7 +12,7 @@ from tashil.geo import selectors as geo_selectors
 from tashil.geo.models import Area
 from tashil.geo.views import map_context, require_role
 
-from . import permissions, selectors, services
+from . import permissions, selectors, services, staff
 from .forms import (
     OfficeForm,
     OfficeStatusForm,
@@ -200,7 +200,7 @@ def office_staff(request, code):
             if action == "add":
                 add_form = StaffAddForm(request.POST, roles=roles)
                 if add_form.is_valid():
-                    membership = services.staff_add(
+                    membership = staff.staff_add(
                         office=office, acting_user=request.user, **add_form.data_for_service()
                     )
                     notice = _("%(name)s was added to the staff.") % {"name": membership.user}
@@ -208,7 +208,7 @@ def office_staff(request, code):
             elif action == "create":
                 new_form = StaffNewUserForm(request.POST, roles=roles)
                 if new_form.is_valid():
-                    membership, password = services.staff_add_new_user(
+                    membership, password = staff.staff_add_new_user(
                         office=office, acting_user=request.user, **new_form.data_for_service()
                     )
                     new_account = {"user": membership.user, "password": password}
@@ -218,7 +218,7 @@ def office_staff(request, code):
                 if not remove_form.is_valid():
                     raise ValidationError(_("This person is not on the staff any more."))
                 membership = remove_form.cleaned_data["membership"]
-                services.staff_remove(membership=membership, acting_user=request.user)
+                staff.staff_remove(membership=membership, acting_user=request.user)
                 notice = _("%(name)s was taken off the staff.") % {"name": membership.user}
             else:
                 status = 400
@@ -231,17 +231,17 @@ def office_staff(request, code):
         if notice and not request.htmx:
             messages.success(request, notice)
             return redirect("offices:staff", code=office.code)
-    staff = list(selectors.staff_of(office))
+    members = list(selectors.staff_of(office))
     context = {
         "office": office,
-        "staff": staff,
+        "staff": members,
         "add_form": add_form,
         "new_form": new_form,
         "new_account": new_account,
         "notice": notice,
         "problem": problem,
         "removable": {
-            m.pk for m in staff if permissions.can_manage_staff(request.user, office, m.role)
+            m.pk for m in members if permissions.can_manage_staff(request.user, office, m.role)
         },
     }
     template = "offices/_staff_panel.html" if request.htmx else "offices/office_staff.html"

@@ -43,7 +43,7 @@ def may_see_personal(user, household=None) -> bool:
     if household is not None:
         return can_manage_household(user, household)
     scope = scope_of(user)
-    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+    return scope.works_on_records
 
 
 OPTIONS = ("page", "format", "layout", "personal")

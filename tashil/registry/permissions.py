@@ -21,24 +21,20 @@ from .selectors import person_household
 
 def can_use_registry(user) -> bool:
     """Holds a role that works with household rows at all."""
-    scope = scope_of(user)
-    return scope.is_national or bool(scope.office_ids or scope.managed_province_ids)
+    return scope_of(user).works_on_records
 
 
 def can_manage_office_registry(user, office: Office) -> bool:
-    scope = scope_of(user)
-    return (
-        scope.is_national
-        or office.pk in scope.office_ids
-        or office.province_id in scope.managed_province_ids
-    )
+    return scope_of(user).works_on_office(office.pk, office.province_id)
 
 
 def can_manage_household(user, household: Household) -> bool:
     scope = scope_of(user)
-    if scope.is_national or household.office_id in scope.office_ids:
-        return True
-    return household.office.province_id in scope.managed_province_ids
+    # The office's province is read only when the user is not its staff.
+    return scope.is_national or (
+        scope.staffs_office(household.office_id)
+        or scope.manages_province(household.office.province_id)
+    )
 
 
 def can_manage_person(user, person: Person) -> bool:
@@ -52,8 +48,7 @@ def can_see_stats(user) -> bool:
 
 
 def can_manage_catalogue(user, province: Area) -> bool:
-    scope = scope_of(user)
-    return scope.is_national or province.pk in scope.managed_province_ids
+    return scope_of(user).manages_province(province.pk)
 
 
 def can_see_access_log(user, person: Person) -> bool:
@@ -63,10 +58,8 @@ def can_see_access_log(user, person: Person) -> bool:
     if household is None:
         return False
     scope = scope_of(user)
-    return (
-        scope.is_national
-        or household.office_id in scope.managed_office_ids
-        or household.office.province_id in scope.managed_province_ids
+    return scope.manages_office(household.office_id) or scope.manages_province(
+        household.office.province_id
     )
 
 

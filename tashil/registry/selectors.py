@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.core.exceptions import ValidationError
 from django.db.models import Count, F, OuterRef, Prefetch, Q, Subquery
 
-from tashil.accounts.scopes import scope_of
+from tashil.accounts.scopes import ScopePaths, scope_of
 from tashil.core.models import AuditLog
 from tashil.core.text import search_terms
 from tashil.core.validators import normalize_national_code
@@ -33,6 +33,10 @@ SORTS = {
     "created": ["-created_at", "-id"],
 }
 SMALL_CELL = 5
+
+
+# Neighbourhoods reached through the offices that serve them.
+OFFICE_AREAS = ScopePaths(offices="offices__pk", managed_provinces="offices__province")
 
 
 def _head(field_name):
@@ -74,14 +78,8 @@ def with_list_data(queryset):
 def registry_areas(user):
     """Neighbourhoods the user's registry covers: those served by the offices
     whose households the user sees."""
-    scope = scope_of(user)
-    qs = Area.objects.filter(level=Area.Level.NEIGHBOURHOOD)
-    if not scope.is_national:
-        qs = qs.filter(
-            Q(offices__pk__in=scope.office_ids)
-            | Q(offices__province_id__in=scope.managed_province_ids)
-        )
-    return qs.distinct().order_by("path")
+    neighbourhoods = Area.objects.filter(level=Area.Level.NEIGHBOURHOOD)
+    return scope_of(user).filter(neighbourhoods, OFFICE_AREAS).distinct().order_by("path")
 
 
 def group_choices() -> list[tuple[str, str]]:
@@ -224,11 +222,11 @@ def active_consents(household: Household) -> set[str]:
 
 def registry_offices(user):
     """Offices whose registry the user may write to."""
-    scope = scope_of(user)
-    qs = Office.objects.all()
-    if not scope.is_national:
-        qs = qs.filter(Q(pk__in=scope.office_ids) | Q(province_id__in=scope.managed_province_ids))
-    return qs.select_related("province").order_by("province__path", "name_fa")
+    return (
+        Office.objects.worked_on_by(user)
+        .select_related("province")
+        .order_by("province__path", "name_fa")
+    )
 
 
 def person_memberships(person):
@@ -371,11 +369,7 @@ def stats_table(user) -> tuple[list, list[StatsRow]]:
 
 
 def catalogue_provinces(user):
-    scope = scope_of(user)
-    qs = Area.objects.filter(level=Area.Level.PROVINCE)
-    if not scope.is_national:
-        qs = qs.filter(pk__in=scope.managed_province_ids)
-    return qs.order_by("path")
+    return Area.objects.provinces_managed_by(user).order_by("path")
 
 
 def catalogue_for(province):

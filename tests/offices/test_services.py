@@ -8,7 +8,7 @@ from tashil.accounts.models import Role, RoleMembership, User
 from tashil.accounts.scopes import scope_of
 from tashil.core.errors import ConflictError
 from tashil.core.models import AuditLog
-from tashil.offices import services
+from tashil.offices import services, staff
 from tashil.offices.models import Office, Operator
 from tests.factories import AreaFactory, OfficeFactory, OperatorFactory, UserFactory, grant
 from tests.geo.helpers import nothing_changes
@@ -383,7 +383,7 @@ def test_staff_add_facilitator_by_role(network, role):
     user = network.users[role]
     newcomer = UserFactory()
     if role in STAFF_MANAGERS:
-        membership = services.staff_add(
+        membership = staff.staff_add(
             office=network.office,
             acting_user=user,
             role=Role.FACILITATOR,
@@ -396,7 +396,7 @@ def test_staff_add_facilitator_by_role(network, role):
         assert entry.office == network.office
     else:
         with nothing_changes(), pytest.raises(PermissionDenied):
-            services.staff_add(
+            staff.staff_add(
                 office=network.office, acting_user=user, role=Role.FACILITATOR, user=newcomer
             )
 
@@ -406,7 +406,7 @@ def test_staff_add_manager_by_role(network, role):
     user = network.users[role]
     newcomer = UserFactory()
     if role in MANAGERS:
-        services.staff_add(
+        staff.staff_add(
             office=network.office, acting_user=user, role=Role.OFFICE_MANAGER, user=newcomer
         )
         assert RoleMembership.objects.filter(
@@ -414,7 +414,7 @@ def test_staff_add_manager_by_role(network, role):
         ).exists()
     else:
         with nothing_changes(), pytest.raises(PermissionDenied):
-            services.staff_add(
+            staff.staff_add(
                 office=network.office, acting_user=user, role=Role.OFFICE_MANAGER, user=newcomer
             )
 
@@ -422,7 +422,7 @@ def test_staff_add_manager_by_role(network, role):
 def test_office_manager_cannot_add_staff_to_another_office(network):
     newcomer = UserFactory()
     with nothing_changes(), pytest.raises(PermissionDenied):
-        services.staff_add(
+        staff.staff_add(
             office=network.other_office,
             acting_user=network.users["office_manager"],
             role=Role.FACILITATOR,
@@ -433,12 +433,12 @@ def test_office_manager_cannot_add_staff_to_another_office(network):
 def test_staff_add_validation(network):
     om = network.users["office_manager"]
     with nothing_changes(), pytest.raises(ValidationError) as caught:
-        services.staff_add(
+        staff.staff_add(
             office=network.office, acting_user=om, role=Role.FACILITATOR, username="nobody-here"
         )
     assert "username" in caught.value.message_dict
     with nothing_changes(), pytest.raises(ValidationError) as caught:
-        services.staff_add(
+        staff.staff_add(
             office=network.office,
             acting_user=om,
             role=Role.FACILITATOR,
@@ -447,7 +447,7 @@ def test_staff_add_validation(network):
     assert "username" in caught.value.message_dict
     newcomer = UserFactory()
     with nothing_changes(), pytest.raises(ValidationError) as caught:
-        services.staff_add(office=network.office, acting_user=om, role=Role.ANALYST, user=newcomer)
+        staff.staff_add(office=network.office, acting_user=om, role=Role.ANALYST, user=newcomer)
     assert "role" in caught.value.message_dict
 
 
@@ -464,7 +464,7 @@ def test_staff_add_new_user_by_role(network, role):
         "title": "تسهیلگر",
     }
     if role in STAFF_MANAGERS:
-        membership, password = services.staff_add_new_user(acting_user=user, **kwargs)
+        membership, password = staff.staff_add_new_user(acting_user=user, **kwargs)
         created = membership.user
         assert created.username == "maryam.k"
         assert created.first_name == "مریم"  # Arabic yeh unified
@@ -476,7 +476,7 @@ def test_staff_add_new_user_by_role(network, role):
         assert AuditLog.objects.filter(action="office.staff_add").count() == 1
     else:
         with nothing_changes(), pytest.raises(PermissionDenied):
-            services.staff_add_new_user(acting_user=user, **kwargs)
+            staff.staff_add_new_user(acting_user=user, **kwargs)
 
 
 @pytest.mark.parametrize(
@@ -499,7 +499,7 @@ def test_staff_add_new_user_validation(network, extra, field):
         "last_name": "نظری",
     } | extra
     with nothing_changes(), pytest.raises(ValidationError) as caught:
-        services.staff_add_new_user(acting_user=network.users["office_manager"], **kwargs)
+        staff.staff_add_new_user(acting_user=network.users["office_manager"], **kwargs)
     assert field in caught.value.message_dict
 
 
@@ -510,7 +510,7 @@ def test_staff_remove_facilitator_by_role(network, role):
         user=network.users["facilitator"], office=network.office
     )
     if role in STAFF_MANAGERS:
-        services.staff_remove(membership=membership, acting_user=user)
+        staff.staff_remove(membership=membership, acting_user=user)
         membership.refresh_from_db()
         assert membership.is_active is False  # kept, not deleted
         assert network.office.pk not in scope_of(User.objects.get(pk=membership.user_id)).office_ids
@@ -518,11 +518,11 @@ def test_staff_remove_facilitator_by_role(network, role):
             "is_active": [True, False]
         }
         # Removing twice is harmless.
-        services.staff_remove(membership=membership, acting_user=user)
+        staff.staff_remove(membership=membership, acting_user=user)
         assert AuditLog.objects.filter(action="office.staff_remove").count() == 1
     else:
         with nothing_changes(), pytest.raises(PermissionDenied):
-            services.staff_remove(membership=membership, acting_user=user)
+            staff.staff_remove(membership=membership, acting_user=user)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -532,19 +532,19 @@ def test_staff_remove_manager_by_role(network, role):
         user=network.users["office_manager"], office=network.office
     )
     if role in MANAGERS:
-        services.staff_remove(membership=membership, acting_user=user)
+        staff.staff_remove(membership=membership, acting_user=user)
         assert not RoleMembership.objects.get(pk=membership.pk).is_active
     else:
         with nothing_changes(), pytest.raises(PermissionDenied):
-            services.staff_remove(membership=membership, acting_user=user)
+            staff.staff_remove(membership=membership, acting_user=user)
 
 
 def test_removed_member_can_be_taken_back(network):
     pm = network.users["province_manager"]
     facilitator = network.users["facilitator"]
     membership = RoleMembership.objects.get(user=facilitator, office=network.office)
-    services.staff_remove(membership=membership, acting_user=pm)
-    again = services.staff_add(
+    staff.staff_remove(membership=membership, acting_user=pm)
+    again = staff.staff_add(
         office=network.office, acting_user=pm, role=Role.FACILITATOR, user=facilitator, title="x"
     )
     assert again.pk == membership.pk and again.is_active and again.title == "x"
@@ -553,7 +553,7 @@ def test_removed_member_can_be_taken_back(network):
 def test_staff_remove_refuses_non_office_memberships(network):
     membership = RoleMembership.objects.get(user=network.users["analyst"])
     with nothing_changes(), pytest.raises(ValidationError):
-        services.staff_remove(membership=membership, acting_user=network.users["national_admin"])
+        staff.staff_remove(membership=membership, acting_user=network.users["national_admin"])
 
 
 def test_office_manager_is_not_a_province_manager(network):
@@ -562,7 +562,7 @@ def test_office_manager_is_not_a_province_manager(network):
     newcomer = UserFactory()
     # Being on another office's staff does not let them manage it.
     with nothing_changes(), pytest.raises(PermissionDenied):
-        services.staff_add(
+        staff.staff_add(
             office=network.other_office, acting_user=acting, role=Role.FACILITATOR, user=newcomer
         )
 
