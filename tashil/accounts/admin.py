@@ -4,6 +4,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.urls import reverse
 
 from .models import ProvinceSecurity, RoleMembership, User
+from .two_factor import forget_province_rules
 
 
 def admin_login(request, extra_context=None):
@@ -46,15 +47,11 @@ class ProvinceSecurityAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         from django.db import transaction
 
-        from .two_factor import forget_province_rules
-
         obj.updated_by = request.user
         super().save_model(request, obj, form, change)
         forget_province_rules()
         transaction.on_commit(forget_province_rules)
 
     def delete_model(self, request, obj):
-        from .two_factor import forget_province_rules
-
         super().delete_model(request, obj)
         forget_province_rules()

@@ -27,6 +27,7 @@ from django.tasks import task
 from django.utils import timezone, translation
 
 from .jalali import format_date, format_datetime
+from .models import ExportJob
 
 logger = logging.getLogger(__name__)
 
@@ -305,8 +306,6 @@ def download(job):
 
 
 def start_job(*, owner, kind: str, file_format: str, params: dict, total: int = 0):
-    from .models import ExportJob
-
     job = ExportJob.objects.create(
         owner=owner, kind=kind, file_format=file_format, params=params, total=total
     )
@@ -316,8 +315,6 @@ def start_job(*, owner, kind: str, file_format: str, params: dict, total: int = 
 
 @task()
 def run_export_job(job_id: int) -> str:
-    from .models import ExportJob
-
     job = ExportJob.objects.select_related("owner").filter(pk=job_id).first()
     exporter = exporter_for(job.kind) if job is not None else None
     if exporter is None:

@@ -10,6 +10,8 @@ from django.db.models import Q
 from django.tasks import task
 from django.utils import timezone
 
+from .models import ExportJob
+
 logger = logging.getLogger(__name__)
 
 
@@ -29,7 +31,6 @@ def remove_old_exports(*, now: dt.datetime | None = None) -> int:
     RETENTION_EXPORT_DAYS ago, or were queued that long ago and never
     finished (their worker is long gone), with their files. Returns how many
     were removed."""
-    from .models import ExportJob
 
     days = settings.RETENTION_EXPORT_DAYS
     if days <= 0:

@@ -24,6 +24,8 @@ from django.db import IntegrityError, close_old_connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from .models import ScheduledRun
+
 logger = logging.getLogger(__name__)
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -57,7 +59,6 @@ def jobs() -> list[PeriodicJob]:
 def tick(now: dt.datetime | None = None) -> list[str]:
     """Enqueue every job due in its current period that no scheduler has
     started yet. Returns the names of the jobs this call enqueued."""
-    from .models import ScheduledRun
 
     now = now or timezone.now()
     enqueued = []

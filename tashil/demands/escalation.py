@@ -19,7 +19,10 @@ from django.tasks import task
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from tashil.agencies.models import DemandCategory
+from tashil.agencies.routing import route
 from tashil.core.calendar import working_days_between
+from tashil.core.jalali import format_date
 
 from . import messages, services
 from .models import CLOCK_RUNNING_STATUSES, Referral
@@ -64,8 +67,6 @@ def _recipients(referral: Referral, rung: str):
         return messages.office_managers_of(demand.office)
     if rung == "province_manager":
         return messages.province_managers_of(demand.province)
-    from tashil.agencies.models import DemandCategory
-    from tashil.agencies.routing import route
 
     category = DemandCategory.objects.filter(code=ESCALATION_CATEGORY_CODE).first()
     agency = route(category=category, area=demand.area) if category else None
@@ -114,8 +115,6 @@ def _escalate_one(referral: Referral, today, now) -> int:
 
 
 def _due(referral):
-    from tashil.core.jalali import format_date
-
     return format_date(referral.due_date)
 
 

@@ -12,6 +12,8 @@ from tashil.agencies.forms import area_field, category_field
 from tashil.agencies.models import Agency
 from tashil.agencies.selectors import category_tree
 from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
+from tashil.core.text import to_ascii_digits
+from tashil.geo.lookup import area_for_point
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
@@ -199,8 +201,6 @@ class DemandCreateForm(StyledFormMixin, forms.Form):
         if (lat is None) != (lng is None):
             self.add_error("area", _("The map point is incomplete; mark it again."))
         elif lat is not None:
-            from tashil.geo.lookup import area_for_point
-
             found = area_for_point(lat, lng)
             if area is None:
                 if found is None or not self.fields["area"].queryset.filter(pk=found.pk).exists():
@@ -410,8 +410,6 @@ class MergeForm(VersionedForm):
     )
 
     def clean_into(self):
-        from tashil.core.text import to_ascii_digits
-
         return to_ascii_digits(self.cleaned_data["into"]).replace("-", "").replace(" ", "").upper()
 
 

@@ -8,6 +8,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from tashil.accounts.models import Role, RoleMembership
+from tashil.core.jalali import format_date
 from tashil.notifications.services import notify, notify_user
 
 
@@ -108,6 +109,4 @@ def to_office(demand, event: str, **params) -> None:
 
 
 def _jalali(value):
-    from tashil.core.jalali import format_date
-
     return format_date(value)

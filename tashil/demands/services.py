@@ -17,6 +17,7 @@ from tashil.agencies.models import DemandCategory
 from tashil.core.services import loaded_foreign_keys
 from tashil.core.text import search_key
 from tashil.core.validators import normalize_mobile
+from tashil.geo.lookup import area_for_point
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
@@ -153,8 +154,6 @@ def demand_submit(
     if (latitude is None) != (longitude is None):
         errors["latitude"] = _("Give both latitude and longitude, or neither.")
     if area is None and latitude is not None and longitude is not None:
-        from tashil.geo.lookup import area_for_point
-
         area = area_for_point(latitude, longitude)
         if area is None:
             errors["latitude"] = _(

@@ -24,6 +24,7 @@ from shapely.geometry.polygon import orient
 from tashil.accounts.models import Role, RoleMembership, User
 from tashil.agencies.models import Agency, DemandCategory, RoutingRule
 from tashil.core.models import WeekendRule
+from tashil.geo import lookup
 from tashil.geo.models import Area, HazardZone
 from tashil.offices.models import Office, Operator
 
@@ -439,8 +440,6 @@ def load_khuzestan(report: Report | None = None) -> Report:
         load_registry(report)
         load_demo_demands(report)
         if report.boundaries_changed:
-            from tashil.geo import lookup
-
             # The point-in-area index cannot see a boundary replaced in place.
             transaction.on_commit(lookup.invalidate)
     return report

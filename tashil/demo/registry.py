@@ -10,6 +10,7 @@ and every household lives inside the (approximate) Zoviyeh boundary."""
 import datetime as dt
 from dataclasses import dataclass, field
 
+from tashil.geo.lookup import hazard_zones_for_point
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 from tashil.registry import vulnerability
@@ -304,8 +305,6 @@ def load_registry(report) -> None:
     counts = report.counts["vulnerability indicators"]
     counts.created += created
     counts.unchanged += len(vulnerability.DEFAULT_CATALOGUE) - created
-
-    from tashil.geo.lookup import hazard_zones_for_point
 
     for h in HOUSEHOLDS:
         zones = hazard_zones_for_point(h.lat, h.lng)

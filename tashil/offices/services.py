@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tashil.core import audit
+from tashil.core.errors import ConflictError
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
@@ -51,6 +52,7 @@ OFFICE_FIELDS = (
     "longitude",
     "note",
 )
+
 OPERATOR_FIELDS = ("name_fa", "name_en", "kind", "registration_number", "phone")
 
 # Words the office pages use in their own URLs (/offices/network/ …).
@@ -417,7 +419,6 @@ def operator_update(
     *, operator: Operator, acting_user, expected_version: str | None = None, **fields
 ) -> Operator:
     """`expected_version` is `operator_version(operator)` as the form was loaded."""
-    from tashil.core.errors import ConflictError
 
     unknown = set(fields) - set(OPERATOR_FIELDS)
     if unknown:

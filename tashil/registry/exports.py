@@ -23,6 +23,8 @@ from tashil.core.validators import format_mobile_display
 from tashil.system.audit import record_export
 
 from . import selectors
+from .forms import HouseholdFilterForm
+from .importer.columns import FIELDS
 from .models import Connection, Household, Membership, Person
 from .permissions import can_manage_household, can_use_registry
 
@@ -60,7 +62,6 @@ def params_of(querydict) -> dict:
 
 def _filters(user, params: dict) -> dict | None:
     """The household list's filter form, applied as the list page applies it."""
-    from .forms import HouseholdFilterForm
 
     data = QueryDict(mutable=True)
     for key, values in params.items():
@@ -190,7 +191,6 @@ def _household_values(h, personal: bool) -> dict:
 
 def _member_columns(personal: bool) -> list[tuple[str, object]]:
     """The import template's columns and labels, so the file imports again."""
-    from .importer.columns import FIELDS
 
     hidden = set() if personal else {"national_code", "mobile", "address", "latitude", "longitude"}
     return [(spec.key, spec.label) for spec in FIELDS if spec.key not in hidden]

@@ -8,13 +8,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from tashil.core import jalali
+from tashil.geo.views import map_context
 
 from .models import Consent, Household, Membership, Person
 
 
 def household_map(household, current_members):
     """A small map: the neighbourhood, the hazard zone and the household's point."""
-    from tashil.geo.views import map_context
 
     features = []
     if household.area.boundary:

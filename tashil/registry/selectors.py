@@ -12,6 +12,7 @@ from tashil.accounts.scopes import ScopePaths, scope_of
 from tashil.core.models import AuditLog
 from tashil.core.text import search_terms
 from tashil.core.validators import normalize_national_code
+from tashil.demands.models import Referral
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
@@ -24,6 +25,7 @@ from .models import (
     VulnerabilityIndicator,
     VulnerabilityPolicy,
 )
+from .vulnerability import DEFAULT_CATALOGUE
 
 SORTS = {
     "updated": ["-updated_at", "-id"],
@@ -86,8 +88,6 @@ def group_choices() -> list[tuple[str, str]]:
     """(code, name) of every indicator rule: codes are the same in every
     province's catalogue, so filters work across provinces."""
     from django.utils.translation import get_language
-
-    from .vulnerability import DEFAULT_CATALOGUE
 
     english = get_language() == "en"
     return [(spec.code, spec.name_en if english else spec.name_fa) for spec in DEFAULT_CATALOGUE]
@@ -170,7 +170,6 @@ def household_consents(household):
 
 def household_referrals(household):
     """Demands that referred this household, with their referrals."""
-    from tashil.demands.models import Referral
 
     return list(
         HouseholdReferral.objects.filter(household=household)

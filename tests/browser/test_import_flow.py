@@ -6,7 +6,7 @@ the pages, and run here, so the progress pages are seen as a user sees them."""
 import pytest
 from django.core.management import call_command
 
-from tashil.registry.importer import engine, services
+from tashil.registry.importer import engine, tasks
 from tashil.registry.models import Household, ImportBatch, Person
 from tests.registry.test_import_fixtures import code, family, person, write_xlsx
 
@@ -61,7 +61,7 @@ def test_upload_mapping_preview_progress_done(
     screenshot(page, "import-02-reading")
     batch = ImportBatch.objects.get()
     assert batch.status == ImportBatch.Status.INSPECTING
-    services.inspect_batch(batch.pk)
+    tasks.inspect_batch(batch.pk)
     # htmx polls and shows the columns by itself once the file has been read.
     page.wait_for_selector("#id_col_3", timeout=20000)
     # The columns were recognised from their Persian names.

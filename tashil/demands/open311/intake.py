@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from tashil.accounts.models import ApiKey
 from tashil.core.text import to_ascii_digits
+from tashil.geo.lookup import area_for_point
 from tashil.geo.models import Area
 
 from ..messages import track_url
@@ -70,8 +71,6 @@ def _location(params, province: Area | None):
     if (lat is None) != (lng is None):
         raise Open311Error(400, _("Send both lat and long."))
     if lat is not None:
-        from tashil.geo.lookup import area_for_point
-
         area = area_for_point(lat, lng)
         if area is None or area.level != Area.Level.NEIGHBOURHOOD:
             raise Open311Error(

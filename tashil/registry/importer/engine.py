@@ -28,7 +28,7 @@ from ..models import ImportBatch
 from .lifecycle import IMPORT
 from .planning import Planner
 from .report import Report
-from .sources import FileProblem, open_source
+from .sources import MAX_EMPTY_RUN, FileProblem, open_source
 from .validation import FileState, ImportContext, RowCleaner, merged_problems
 from .writing import apply_plan, record_chunk
 
@@ -138,7 +138,6 @@ def _source(batch):
 def _notice(source) -> str:
     if source.stopped_at is None:
         return ""
-    from .sources import MAX_EMPTY_RUN
 
     return _(
         "Reading stopped after row %(row)s: the %(n)s rows below it were empty, so anything further down "

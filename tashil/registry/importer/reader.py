@@ -27,6 +27,8 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from tashil.core.text import search_key
+
 from .limits import MB, LimitExceeded, Limits, check_members, number
 from .sources import FileProblem, cell_text, find_header, open_source, sniff
 
@@ -43,8 +45,6 @@ CHILD_COMMAND = ("-m", "tashil.registry.importer.reader")
 
 
 def _header_key(text) -> str:
-    from tashil.core.text import search_key
-
     return search_key(str(text or "")).replace(" ", "")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import File
 from django.db import transaction
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -24,8 +24,8 @@ from tashil.core.text import join_words
 
 from ..models import ColumnMapping, ImportBatch
 from ..selectors import registry_offices
-from . import engine
-from .fields import BY_KEY, REQUIRED, aliases, mapping_for_saving, suggest_mapping
+from . import engine, tasks
+from .fields import BY_KEY, REQUIRED, mapping_for_saving, suggest_mapping
 from .lifecycle import IMPORT, can_import
 from .limits import MB, LimitExceeded, Limits, check_archive, number
 from .sources import FileProblem, sniff
@@ -89,7 +89,7 @@ def create_batch(
     when the cheap checks refuse it (what the file is, by its first bytes,
     and the sizes its zip directory declares). Nothing is parsed here: the
     inspect task reads the file in the worker (queued once the transaction
-    commits, unless `enqueue` is false and the caller runs inspect_batch).
+    commits, unless `enqueue` is false and the caller runs tasks.inspect_batch).
     No permission check: callers check it."""
     file_format = sniff(path)
     named = Path(original_name).suffix.lower()
@@ -135,70 +135,6 @@ def create_batch(
         if enqueue:
             transaction.on_commit(lambda: _enqueue("inspect_import", batch.pk))
     return batch
-
-
-def inspect_batch(batch_id: int) -> str:
-    """Read a stored upload in a child process under the limits (reader.py)
-    and keep what the mapping step needs: the header, a bounded preview, the
-    row count; or mark the batch failed with the reason."""
-    from . import reader
-
-    try:
-        batch = engine.claim(batch_id)
-    except engine.BatchBusy:
-        return "busy"
-    try:
-        if batch.status != ImportBatch.Status.INSPECTING:
-            return "skipped"
-        with translation.override(batch.language or "fa"):
-            try:
-                info = reader.read_in_child(
-                    batch.file.path,
-                    sheet=batch.sheet,
-                    limits=Limits.from_settings(),
-                    header_keys=aliases().keys(),
-                    language=batch.language or "fa",
-                )
-            except FileProblem as exc:
-                engine.fail(batch, exc.message)
-                return "failed"
-            batch.file_format = info["file_format"]
-            batch.encoding = info["encoding"]
-            batch.delimiter = info["delimiter"]
-            batch.sheet = info["sheet"]
-            batch.header_row = info["header_row"]
-            batch.columns = info["columns"]
-            batch.mapping = {str(i): key for i, key in suggest_mapping(batch.columns).items()}
-            batch.stats = {
-                "sheets": info["sheets"],
-                "samples": info["samples"],
-                "rows": info["rows"],
-            }
-            batch.total_rows = info["rows"]
-            batch.failure = ""
-            with transaction.atomic():
-                IMPORT.move(
-                    batch,
-                    user=None,
-                    name="inspected",
-                    fields=[
-                        "file_format",
-                        "encoding",
-                        "delimiter",
-                        "sheet",
-                        "header_row",
-                        "columns",
-                        "mapping",
-                        "stats",
-                        "total_rows",
-                        "failure",
-                    ],
-                    changes={"rows": [None, batch.total_rows]},
-                    on_behalf_of=batch.uploaded_by,
-                )
-        return "inspected"
-    finally:
-        engine.release(batch)
 
 
 def inspection_failed(batch: ImportBatch) -> bool:
@@ -363,8 +299,6 @@ def mapping_delete(*, acting_user, mapping: ColumnMapping) -> None:
 
 
 def _enqueue(name: str, batch_id: int):
-    from . import tasks
-
     getattr(tasks, name).enqueue(batch_id)
 
 
@@ -503,46 +437,4 @@ def import_rollback(*, acting_user, batch: ImportBatch) -> ImportBatch:
 
 
 def _enqueue_rollback(batch_id, actor_id):
-    from . import tasks
-
     tasks.rollback_import.enqueue(batch_id, actor_id)
-
-
-def rollback_batch(batch_id: int, *, actor=None) -> str:
-    """The rollback itself, in one transaction: all of it, or none of it."""
-    from .writing import RollbackRefused, rollback_chunks
-
-    batch = engine.claim(batch_id)
-    try:
-        if batch.status != ImportBatch.Status.ROLLING_BACK:
-            return "skipped"
-        with translation.override(batch.language or "fa"):
-            try:
-                with transaction.atomic():
-                    rows = rollback_chunks(batch)
-                    batch.committed_rows = 0
-                    batch.finished_at = timezone.now()
-                    IMPORT.move(
-                        batch,
-                        user=actor,
-                        name="rolled_back",
-                        fields=["committed_rows", "finished_at"],
-                        changes={"rows": [rows, 0]},
-                    )
-            except RollbackRefused as exc:
-                batch.refresh_from_db(fields=["status", "committed_rows", "finished_at"])
-                batch.failure = exc.message
-                with transaction.atomic():
-                    IMPORT.move(
-                        batch,
-                        user=actor,
-                        name="rollback_refused",
-                        to=(batch.stats or {}).get("before_rollback")
-                        or ImportBatch.Status.COMMITTED,
-                        fields=["failure"],
-                        changes={"failure": [None, str(exc.message)[:500]]},
-                    )
-                return "refused"
-        return "rolled_back"
-    finally:
-        engine.release(batch)

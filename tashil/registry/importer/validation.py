@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from tashil.core import jalali
 from tashil.core.text import join_words
+from tashil.geo.lookup import get_index
 from tashil.geo.models import Area, HazardZone
 
 from ..dedupe import person_name_key
@@ -104,8 +105,6 @@ class ImportContext:
 
     def _geo(self):
         if self._index is None:
-            from tashil.geo.lookup import get_index
-
             self._index = get_index()
             self._hazard_order = {
                 pk: i

@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core import jalali
 from tashil.core.models import TimeStampedModel, VersionedModel
+from tashil.core.validators import format_mobile_display
 
 # The spreadsheet imports' tables live in their own module; imported here so
 # that Django registers them with the app and `registry.models` names them.
@@ -249,8 +250,6 @@ class Person(VersionedModel):
 
     @property
     def mobile_display(self) -> str:
-        from tashil.core.validators import format_mobile_display
-
         return format_mobile_display(self.mobile)
 
 

@@ -7,6 +7,9 @@ from django.utils.translation import gettext as _
 from tashil.core import audit
 from tashil.core.services import save_versioned
 from tashil.core.text import to_ascii_digits
+from tashil.demands.models import Channel
+from tashil.demands.services import demand_refer, demand_submit
+from tashil.geo.lookup import area_for_point, hazard_zones_for_point
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
@@ -42,8 +45,6 @@ def _clean_household(
     if "area" in values or household is None:
         area = values.get("area")
         if area is None and lat is not None and lng is not None and "latitude" not in errors:
-            from tashil.geo.lookup import area_for_point
-
             area = area_for_point(lat, lng)
             if area is None:
                 errors.add(
@@ -63,7 +64,6 @@ def _clean_household(
 def _hazard_zone_for(lat, lng):
     if lat is None or lng is None:
         return None
-    from tashil.geo.lookup import hazard_zones_for_point
 
     zones = hazard_zones_for_point(lat, lng)
     # Ordered by risk: a household in two zones counts under the more dangerous one.
@@ -144,8 +144,6 @@ def household_refer(
     The demand carries only what the agency needs: the neighbourhood, the
     group and the office's note. The head's name, mobile and the point go
     with it only when the household consented to sharing with agencies."""
-    from tashil.demands.models import Channel
-    from tashil.demands.services import demand_refer, demand_submit
 
     require(can_manage_household(acting_user, household))
     if indicator is not None and indicator.province_id != household.office.province_id:

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from tashil.demands.escalation import escalate_referrals
+from tashil.demands.escalation import escalate_referrals, escalate_referrals_task
 
 
 class Command(BaseCommand):
@@ -13,8 +13,6 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         if options["enqueue"]:
-            from tashil.demands.escalation import escalate_referrals_task
-
             result = escalate_referrals_task.enqueue()
             self.stdout.write(f"queued task {result.id}")
             return

@@ -6,6 +6,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from tashil.core.calendar import sync_holidays
+from tashil.core.models import Holiday
 from tashil.demo import khuzestan, loader
 
 
@@ -74,8 +76,6 @@ class Command(BaseCommand):
         A failure here (the package missing or changed) must not cost the rest
         of the demo data, so it is rolled back alone and reported."""
         try:
-            from tashil.core.calendar import sync_holidays
-
             with transaction.atomic():
                 result = sync_holidays(khuzestan.HOLIDAY_YEARS)
         except Exception as exc:  # reported to the operator by handle()
@@ -83,7 +83,6 @@ class Command(BaseCommand):
         counts = report.counts["official holidays"]
         counts.created, counts.updated = result.created, result.updated
         # The sync reports only what it wrote; the rest of the table is as it was.
-        from tashil.core.models import Holiday
 
         counts.unchanged = max(
             Holiday.objects.filter(original_date__year__in=list(khuzestan.HOLIDAY_YEARS)).count()

@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from tashil.offices.models import Office
-from tashil.registry.importer import engine, services
+from tashil.registry.importer import engine, services, tasks
 from tashil.registry.importer.fields import suggest_mapping
 from tashil.registry.importer.sources import FileProblem
 from tashil.registry.models import ColumnMapping, ImportBatch
@@ -144,7 +144,7 @@ class Command(BaseCommand):
         except FileProblem as exc:
             raise CommandError(exc.message) from None
         # Read under the same limits as an upload, in a child process.
-        services.inspect_batch(batch.pk)
+        tasks.inspect_batch(batch.pk)
         batch.refresh_from_db()
         if batch.status != ImportBatch.Status.UPLOADED:
             raise CommandError(batch.failure or f"Import #{batch.pk} is {batch.status}.")
