@@ -58,6 +58,13 @@ class Transition:
     side: str = ""
     # The audit action, when not the machine's default.
     action: str = ""
+    # A condition on the record beyond its state (e.g. "has committed
+    # chunks"), and the message when it does not hold.
+    when: Callable[[Any], bool] | None = None
+    unmet: Any = ""
+
+    def holds(self, obj) -> bool:
+        return self.when is None or self.when(obj)
 
     def __post_init__(self):
         object.__setattr__(self, "sources", frozenset(self.sources))
@@ -118,7 +125,10 @@ class Machine:
         return [
             t
             for t in self.transitions
-            if state in t.sources and (side is None or t.side == side) and t.who(user, obj)
+            if state in t.sources
+            and (side is None or t.side == side)
+            and t.who(user, obj)
+            and t.holds(obj)
         ]
 
     def targets(self, obj, user, *, side: str | None = None) -> list[str]:
@@ -160,9 +170,12 @@ class Machine:
         if not permitted:
             raise PermissionDenied(self.denied)
         state = self.state_of(obj)
-        for t in permitted:
-            if state in t.sources:
+        startable = [t for t in permitted if state in t.sources]
+        for t in startable:
+            if t.holds(obj):
                 return t
+        if startable and startable[0].unmet:
+            raise ValidationError(startable[0].unmet)
         target = to or permitted[0].target
         raise ValidationError({self.field: self.refused % self._labels(state, target)})
 

@@ -21,7 +21,8 @@ from tashil.core.models import ExportJob
 from . import exports
 from .import_forms import CommitForm, MappingForm, UploadForm
 from .importer import services, template
-from .importer.engine import is_stalled
+from .importer.lease import is_stalled
+from .importer.lifecycle import IMPORT
 from .models import ColumnMapping, ImportBatch
 
 PAGE_SIZE = 30
@@ -242,8 +243,7 @@ def import_detail(request, pk):
             "batch": batch,
             "counts": counts,
             "chunks": batch.chunks.count(),
-            "can_resume": services.can_resume(batch),
-            "can_roll_back": services.can_roll_back(batch),
+            "moves": {t.name for t in IMPORT.available_moves(batch, request.user)},
             "errors": batch.errors[:PREVIEW_ERRORS],
             "stalled": is_stalled(batch) if batch.is_running else False,
         },

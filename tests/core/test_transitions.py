@@ -59,3 +59,39 @@ def test_may_and_authorize_ignore_the_state():
     MACHINE.authorize(Lamp(Light.BROKEN), "owner")
     with pytest.raises(PermissionDenied):
         MACHINE.authorize(Lamp(Light.OFF), "guest")
+
+
+class Bulb(Lamp):
+    def __init__(self, status, fitted=True):
+        super().__init__(status)
+        self.fitted = fitted
+
+
+GUARDED = Machine(
+    states=Light,
+    transitions=[
+        Transition(
+            "switch_on",
+            {Light.OFF},
+            Light.ON,
+            owner,
+            when=lambda bulb: bulb.fitted,
+            unmet="no bulb fitted",
+        ),
+    ],
+)
+
+
+def test_a_condition_beyond_the_state_hides_the_move_and_refuses_it_with_its_reason():
+    assert [t.name for t in GUARDED.available_moves(Bulb(Light.OFF), "owner")] == ["switch_on"]
+    assert GUARDED.available_moves(Bulb(Light.OFF, fitted=False), "owner") == []
+    assert not GUARDED.can(Bulb(Light.OFF, fitted=False), "owner", "switch_on")
+    with pytest.raises(ValidationError) as caught:
+        GUARDED.transition_for(Bulb(Light.OFF, fitted=False), "owner", name="switch_on")
+    assert caught.value.messages == ["no bulb fitted"]
+    # Permission is still judged first, and the state before the condition.
+    with pytest.raises(PermissionDenied):
+        GUARDED.transition_for(Bulb(Light.OFF, fitted=False), "guest", name="switch_on")
+    with pytest.raises(ValidationError) as caught:
+        GUARDED.transition_for(Bulb(Light.ON, fitted=False), "owner", name="switch_on")
+    assert "status" in caught.value.message_dict

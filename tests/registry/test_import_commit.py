@@ -5,11 +5,15 @@ the vulnerability and audit rows it leaves."""
 # The shared fixtures are imported by name, which pyflakes reads as a redefinition.
 # ruff: noqa: F811
 
+import socket
+
 import pytest
 from openpyxl import load_workbook
 
 from tashil.core.models import AuditLog
 from tashil.registry.importer import engine, services, writing
+from tashil.registry.importer.lease import is_stalled
+from tashil.registry.importer.lifecycle import resumable
 from tashil.registry.models import (
     Household,
     HouseholdVulnerability,
@@ -272,7 +276,7 @@ def test_a_crash_mid_import_keeps_whole_chunks_and_a_resume_finishes_it(
     assert len(chunks) == 2
     # Exactly the rows of the committed chunks are in the registry.
     assert Person.objects.count() == sum(c.rows for c in chunks)
-    assert batch.status == ImportBatch.Status.FAILED and services.can_resume(batch)
+    assert batch.status == ImportBatch.Status.FAILED and resumable(batch)
 
     monkeypatch.setattr(engine, "apply_plan", real)
     imp.call(services.import_resume, acting_user=imp.user, batch=batch)
@@ -306,7 +310,7 @@ def test_a_lease_of_a_dead_process_on_this_host_is_taken_over(imp):
     batch = imp.check(imp.csv(family(1)))
     ImportBatch.objects.filter(pk=batch.pk).update(
         status=ImportBatch.Status.COMMITTING,
-        lease_owner=f"{engine.socket.gethostname()}:{dead.pid}",
+        lease_owner=f"{socket.gethostname()}:{dead.pid}",
         lease_until=__import__("django.utils.timezone").utils.timezone.now()
         + __import__("datetime").timedelta(minutes=5),
     )
@@ -440,17 +444,17 @@ def _dead_owner():
 
     dead = subprocess.Popen(["true"])
     dead.wait()
-    return f"{engine.socket.gethostname()}:{dead.pid}"
+    return f"{socket.gethostname()}:{dead.pid}"
 
 
 def test_a_queued_batch_is_not_stalled_but_one_whose_process_died_is(imp):
     batch = imp.check(imp.csv(family(1)))
     ImportBatch.objects.filter(pk=batch.pk).update(status=ImportBatch.Status.COMMITTING)
     batch.refresh_from_db()
-    assert not engine.is_stalled(batch) and not services.can_resume(batch)
+    assert not is_stalled(batch) and not resumable(batch)
     ImportBatch.objects.filter(pk=batch.pk).update(lease_owner=_dead_owner())
     batch.refresh_from_db()
-    assert engine.is_stalled(batch) and services.can_resume(batch)
+    assert is_stalled(batch) and resumable(batch)
     imp.call(services.import_resume, acting_user=imp.user, batch=batch)
     batch.refresh_from_db()
     assert batch.status == ImportBatch.Status.COMMITTED and Person.objects.count() == 3

@@ -13,6 +13,7 @@ from tashil.core.transitions import STATE, Machine, Transition, system
 
 from ..models import ImportBatch
 from ..permissions import can_manage_office_registry
+from .lease import is_stalled
 
 S = ImportBatch.Status
 # A check, commit or rollback whose process died may be taken over.
@@ -25,6 +26,21 @@ def can_import(user, office) -> bool:
 
 def _importer(user, batch) -> bool:
     return user is None or can_import(user, batch.office)
+
+
+def resumable(batch) -> bool:
+    """A commit that stopped part-way: failed after some chunks (valid-rows
+    mode), or left running by a process that is gone."""
+    if batch.status == S.COMMITTING:
+        return is_stalled(batch)
+    return batch.mode == ImportBatch.Mode.VALID_ROWS and batch.chunks.exists()
+
+
+def rollbackable(batch) -> bool:
+    """Something was written, and no live process is writing more."""
+    if not batch.chunks.exists():
+        return False
+    return batch.status in (S.COMMITTED, S.FAILED) or is_stalled(batch)
 
 
 IMPORT = Machine(
@@ -51,12 +67,26 @@ IMPORT = Machine(
         ),
         # A worker takes up a batch to commit that nobody moved on yet.
         Transition("commit_run", {S.VALIDATED, S.FAILED}, S.COMMITTING, system),
-        Transition("resume", {S.COMMITTING, S.FAILED}, S.COMMITTING, _importer),
+        Transition(
+            "resume",
+            {S.COMMITTING, S.FAILED},
+            S.COMMITTING,
+            _importer,
+            when=resumable,
+            unmet=_("This import is not stopped, so there is nothing to resume."),
+        ),
         Transition("committed", {S.COMMITTING}, S.COMMITTED, system),
         Transition(
             "failed", {S.INSPECTING, S.UPLOADED, S.VALIDATING, S.COMMITTING}, S.FAILED, _importer
         ),
-        Transition("rollback_start", {S.COMMITTED, S.FAILED, *RUNNING}, S.ROLLING_BACK, _importer),
+        Transition(
+            "rollback_start",
+            {S.COMMITTED, S.FAILED, *RUNNING},
+            S.ROLLING_BACK,
+            _importer,
+            when=rollbackable,
+            unmet=_("This import has nothing to roll back now."),
+        ),
         Transition("rolled_back", {S.ROLLING_BACK}, S.ROLLED_BACK, _importer),
         # Records changed since the import: the batch goes back to where it was.
         *(

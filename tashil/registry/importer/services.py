@@ -24,7 +24,7 @@ from tashil.core.text import join_words
 
 from ..models import ColumnMapping, ImportBatch
 from ..selectors import registry_offices
-from . import engine, tasks
+from . import engine, lease, tasks
 from .fields import BY_KEY, REQUIRED, mapping_for_saving, suggest_mapping
 from .lifecycle import IMPORT, can_import
 from .limits import MB, LimitExceeded, Limits, check_archive, number
@@ -147,8 +147,8 @@ def inspection_stalled(batch: ImportBatch) -> bool:
     return (
         batch.status == ImportBatch.Status.INSPECTING
         and bool(batch.lease_owner)
-        and engine.lease_is_free(batch)
-        and batch.lease_owner != engine.lease_owner()
+        and lease.lease_is_free(batch)
+        and batch.lease_owner != lease.lease_owner()
     )
 
 
@@ -234,7 +234,7 @@ def is_editable(batch: ImportBatch) -> bool:
     if batch.chunks.exists():
         return False
     return batch.status in EDITABLE or (
-        batch.status == ImportBatch.Status.VALIDATING and engine.is_stalled(batch)
+        batch.status == ImportBatch.Status.VALIDATING and lease.is_stalled(batch)
     )
 
 
@@ -374,31 +374,13 @@ def import_refuse(*, acting_user, batch: ImportBatch, message: str) -> ImportBat
     return batch
 
 
-def can_resume(batch: ImportBatch) -> bool:
-    if batch.status == ImportBatch.Status.COMMITTING:
-        return engine.is_stalled(batch)
-    return (
-        batch.status == ImportBatch.Status.FAILED
-        and batch.chunks.exists()
-        and batch.mode == ImportBatch.Mode.VALID_ROWS
-    )
-
-
-def can_roll_back(batch: ImportBatch) -> bool:
-    if not batch.chunks.exists():
-        return False
-    if batch.status in (ImportBatch.Status.COMMITTED, ImportBatch.Status.FAILED):
-        return True
-    return batch.is_running and engine.is_stalled(batch)
-
-
 def import_resume(*, acting_user, batch: ImportBatch, enqueue: bool = True) -> ImportBatch:
     """Go on with an import that stopped part-way, after its last committed
     chunk. `enqueue=False`: the caller runs the commit itself (command line)."""
     if acting_user is not None:
         _require(can_import(acting_user, batch.office))
-    if not can_resume(batch):
-        raise ValidationError(_("This import is not stopped, so there is nothing to resume."))
+    # The move refuses a batch that is not resumable, with its reason.
+    IMPORT.transition_for(batch, acting_user, name="resume")
     with transaction.atomic():
         batch.failure = ""
         IMPORT.move(
@@ -417,8 +399,7 @@ def import_rollback(*, acting_user, batch: ImportBatch) -> ImportBatch:
     """Undo everything the import wrote, in the background. Refused (and the
     batch left as it was) when records were changed after the import."""
     _require(can_import(acting_user, batch.office))
-    if not can_roll_back(batch):
-        raise ValidationError(_("This import has nothing to roll back now."))
+    IMPORT.transition_for(batch, acting_user, name="rollback_start")
     with transaction.atomic():
         stats = dict(batch.stats or {})
         stats["before_rollback"] = batch.status
