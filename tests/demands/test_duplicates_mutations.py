@@ -10,7 +10,7 @@ from django.db.models import Q
 from tashil.demands import duplicates
 from tashil.demands.models import Demand
 from tashil.geo import lookup
-from tests.factories import AreaFactory
+from tests.factories import AreaFactory, DemandCategoryFactory
 
 from .test_duplicates import CLOSE, FAIRLY_CLOSE, FAR, HERE, make
 
@@ -120,7 +120,7 @@ def test_each_part_of_the_score(demand_setup):
     m = _match(found, no_point)
     assert m.distance_m is None
     assert m.same_area is True
-    assert m.text_similarity == pytest.approx(2 / 3, abs=1e-4)
+    assert m.text_similarity == 0.6667  # 2 / 3, to four places
     assert m.score == round(0.15 + 0.40 * (2 / 3), 4)
 
 
@@ -267,3 +267,25 @@ def test_without_text_no_candidate_scores_on_text(demand_setup):
     found = duplicates.similar_open_demands(category=n.category, area=n.hood)
     assert [(d.pk, d.duplicate.text_similarity) for d in found] == [(demand.pk, 0.0)]
     assert duplicates.similar_open_demands(category=n.category) == []
+
+
+def test_a_candidate_too_far_does_not_hide_the_ones_after_it(demand_setup):
+    n = demand_setup
+    near = make(n, point=CLOSE)
+    # Inside the bounding box but about 400 m away, and newer, so read first.
+    make(n, point=(HERE[0] + 0.0025, HERE[1] + 0.0030))
+    found = duplicates.similar_open_demands(
+        category=n.category, latitude=HERE[0], longitude=HERE[1]
+    )
+    assert [d.pk for d in found] == [near.pk]
+
+
+def test_the_second_query_loads_the_winners_only(demand_setup, django_assert_num_queries):
+    n = demand_setup
+    winner = make(n, point=CLOSE)
+    make(n, category=DemandCategoryFactory(code="roads"), point=CLOSE)
+    with django_assert_num_queries(2) as queries:
+        found = duplicates.similar_open_demands(category=n.category, area=n.hood)
+    assert [d.pk for d in found] == [winner.pk]
+    winners_sql = queries.captured_queries[-1]["sql"]
+    assert "WHERE" in winners_sql and str(winner.pk) in winners_sql
