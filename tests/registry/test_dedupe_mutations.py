@@ -386,3 +386,38 @@ def test_no_candidate_costs_one_query(reg, django_assert_num_queries):
             )
             == []
         )
+
+
+def test_equal_pairs_of_one_person_are_ordered_by_the_second_id_not_name(reg):
+    homes = [reg.make_household() for _ in range(3)]
+    a = reg.make_person(homes[0], first_name="علی", last_name="کریمی", birth_year=1370)
+    # Both 0.8 like "علی کریمی"; their names sort the other way round from their ids.
+    b = reg.make_person(homes[1], first_name="علی", last_name="کریمی نژاد", birth_year=1370)
+    c = reg.make_person(homes[2], first_name="علی", last_name="کریمی دوست", birth_year=1370)
+    assert c.name_key < b.name_key
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
+    assert [(p.first, p.second, p.score) for p in pairs] == [(a, b, 85), (a, c, 85)]
+
+
+def test_the_lower_id_comes_first_whichever_row_order_the_database_picks(reg):
+    # Two blocks: in one the older person's household is the newer one, in
+    # the other the older person's membership is the newer one.
+    first_home, second_home = reg.make_household(), reg.make_household()
+    older = reg.make_person(second_home, first_name="زینب", last_name="سواری", birth_year=1369)
+    newer = reg.make_person(first_home, first_name="زینب", last_name="سواری", birth_year=1369)
+    outside, home, later_home = reg.make_household(), reg.make_household(), reg.make_household()
+    older_too = reg.make_person(outside, first_name="علی", last_name="کریمی", birth_year=1370)
+    newer_too = reg.make_person(home, first_name="علی", last_name="کریمی", birth_year=1370)
+    services.membership_add(
+        person=older_too,
+        household=later_home,
+        relation="relative",
+        acting_user=reg.users["facilitator"],
+    )
+    scope = [first_home, second_home, home, later_home]
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in scope]))
+    assert [(p.first, p.second) for p in pairs] == [(older, newer), (older_too, newer_too)]
+    assert [(p.first_household_id, p.second_household_id) for p in pairs] == [
+        (second_home.pk, first_home.pk),
+        (later_home.pk, home.pk),
+    ]
