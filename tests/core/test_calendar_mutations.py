@@ -305,3 +305,14 @@ def test_sync_counts_every_correction_update_and_removal(monkeypatch):
     }
     assert not Holiday.objects.filter(name_fa="قدیمی").exists()
     assert Holiday.objects.count() == 7
+
+
+def test_the_search_goes_on_for_ten_years_of_days_off(province):
+    # A closure of more than five years, and the next working day after it.
+    start = D(2025, 4, 26)  # a Saturday
+    Closure.objects.create(
+        province=province, start_date=start, end_date=start + dt.timedelta(2000), reason="بازسازی"
+    )
+    due = add_working_days(start, 1, province)
+    assert due == add_working_days(start + dt.timedelta(2000), 1)
+    assert due - start <= dt.timedelta(2003)
