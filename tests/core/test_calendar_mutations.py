@@ -316,3 +316,12 @@ def test_the_search_goes_on_for_ten_years_of_days_off(province):
     due = add_working_days(start, 1, province)
     assert due == add_working_days(start + dt.timedelta(2000), 1)
     assert due - start <= dt.timedelta(2003)
+
+
+def test_a_rule_entered_later_for_an_earlier_date_does_not_override_a_newer_one():
+    WeekendRule.objects.create(valid_from=D(2025, 6, 1), weekdays=[SAT])
+    # Entered afterwards, but older: it only governs the days before June.
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[MON])
+    assert weekend_days(D(2025, 7, 1)) == {SAT}
+    assert weekend_days(D(2025, 3, 1)) == {MON}
+    assert non_working_days(D(2025, 6, 2), D(2025, 6, 8)) == {D(2025, 6, 7)}  # a Saturday
