@@ -168,3 +168,160 @@ def test_province_may_be_given_as_an_id_or_none(province):
     assert calendar._province_id(None) is None
     assert calendar._province_id(province) == province.pk
     assert calendar._province_id(province.pk) == province.pk
+
+
+def test_one_window_is_enough_for_a_month_of_working_days(province, django_assert_num_queries):
+    # About 1.4 calendar days per working day: 2n + 14 days hold n working
+    # days in one window (three queries) for every n up to two months, even
+    # in a month as crowded with holidays as Nowruz.
+    start = D(2025, 4, 26)  # a Saturday
+    for day in (4, 5, 6, 10, 11, 12, 17, 18, 19):
+        Holiday.objects.create(date=D(2025, 5, day), name_fa="تعطیل", name_en=f"Day off {day}")
+    for n in range(1, 61):
+        with django_assert_num_queries(3):
+            due = add_working_days(start, n, province)
+        assert working_days_between(start, due, province) == n
+
+
+def test_a_long_closure_does_not_make_a_long_sla_give_up(province):
+    start = D(2025, 4, 26)
+    Closure.objects.create(
+        province=province, start_date=start, end_date=start + dt.timedelta(2100), reason="بازسازی"
+    )
+    due = add_working_days(start, 1000, province)
+    assert due > start + dt.timedelta(2100)
+    assert working_days_between(start, due, province) == 1000
+
+
+class _FakeCountryHolidays:
+    """What `holidays.country_holidays` answers, per language and estimate flag."""
+
+    def __init__(self, names_by_day, translations):
+        self._names = names_by_day
+        self._translations = translations
+
+    def __iter__(self):
+        return iter(self._names)
+
+    def get_list(self, day):
+        return list(self._names[day])
+
+    def tr(self, name):
+        return self._translations.get(name, name)
+
+
+LONG_FA = "ج" * 250
+LONG_EN = "L" * 250
+
+
+def _fake_package(country, years, language, islamic_show_estimated):
+    fa = {
+        D(2030, 1, 5): ["الف"],
+        D(2030, 2, 5): ["ب", "پ"],
+        D(2030, 3, 5): [LONG_FA],
+    }
+    if language == calendar.HOLIDAYS_LANG_FA:
+        if islamic_show_estimated:
+            # "پ" is an estimate: its labelled name differs.
+            return _FakeCountryHolidays({**fa, D(2030, 2, 5): ["ب", "پ (تخمینی)"]}, {})
+        return _FakeCountryHolidays(fa, {})
+    en = {
+        D(2030, 1, 5): ["Alef"],
+        D(2030, 2, 5): ["Be", "Pe"],
+        D(2030, 3, 5): [LONG_EN],
+    }
+    # The package's own translation misses "الف" (a lone name: take the one
+    # English name) and "پ" (two names: keep the translation, the lists do
+    # not line up).
+    return _FakeCountryHolidays(en, {"ب": "Be", "پ": "Pe day", LONG_FA: LONG_EN})
+
+
+def test_package_names_are_paired_and_cut_to_the_column(monkeypatch):
+    import holidays
+
+    monkeypatch.setattr(holidays, "country_holidays", _fake_package)
+    got = calendar.package_holidays([2030])
+    assert got == [
+        calendar.PackageHoliday(D(2030, 1, 5), "الف", "Alef", False),
+        calendar.PackageHoliday(D(2030, 2, 5), "ب", "Be", False),
+        calendar.PackageHoliday(D(2030, 2, 5), "پ", "Pe day", True),
+        calendar.PackageHoliday(D(2030, 3, 5), LONG_FA[:200], LONG_EN[:200], False),
+    ]
+
+
+def test_sync_counts_every_correction_update_and_removal(monkeypatch):
+    def package(day, name_en):
+        return calendar.PackageHoliday(D(2030, *day), f"{name_en} fa", name_en, False)
+
+    def row(day, name_en, source=Holiday.Source.PACKAGE, moved_to=None, name_fa=None):
+        return Holiday.objects.create(
+            date=D(2030, *(moved_to or day)),
+            original_date=D(2030, *day),
+            name_fa=name_fa or f"{name_en} fa",
+            name_en=name_en,
+            source=source,
+        )
+
+    # Two estimates an administrator moved, which the package now confirms.
+    row((4, 1), "Moved one", Holiday.Source.ADMIN, moved_to=(4, 2))
+    row((5, 1), "Moved two", Holiday.Source.ADMIN, moved_to=(5, 2))
+    # Two rows an administrator corrected in place.
+    row((6, 1), "Fixed one", Holiday.Source.ADMIN, name_fa="درست")
+    row((6, 2), "Fixed two", Holiday.Source.ADMIN, name_fa="درست")
+    # Two package rows whose names the package has since changed.
+    row((7, 1), "Renamed one", name_fa="قدیمی")
+    row((7, 2), "Renamed two", name_fa="قدیمی")
+    # A package row the package no longer lists, on the first day of the year.
+    phantom = row((1, 1), "Phantom")
+    fresh = [
+        package((4, 2), "Moved one"),
+        package((5, 2), "Moved two"),
+        package((6, 1), "Fixed one"),
+        package((6, 2), "Fixed two"),
+        package((7, 1), "Renamed one"),
+        package((7, 2), "Renamed two"),
+        package((8, 1), "New"),
+    ]
+    monkeypatch.setattr(calendar, "package_holidays", lambda years: fresh)
+
+    result = calendar.sync_holidays([2030])
+
+    assert (result.kept_corrections, result.updated, result.created, result.removed) == (
+        4,
+        2,
+        1,
+        1,
+    )
+    assert not Holiday.objects.filter(pk=phantom.pk).exists()
+    new = Holiday.objects.get(name_en="New")
+    assert (new.date, new.original_date, new.source) == (
+        D(2030, 8, 1),
+        D(2030, 8, 1),
+        Holiday.Source.PACKAGE,
+    )
+    assert set(Holiday.objects.filter(name_fa="درست").values_list("name_en", flat=True)) == {
+        "Fixed one",
+        "Fixed two",
+    }
+    assert not Holiday.objects.filter(name_fa="قدیمی").exists()
+    assert Holiday.objects.count() == 7
+
+
+def test_the_search_goes_on_for_ten_years_of_days_off(province):
+    # A closure of more than five years, and the next working day after it.
+    start = D(2025, 4, 26)  # a Saturday
+    Closure.objects.create(
+        province=province, start_date=start, end_date=start + dt.timedelta(2000), reason="بازسازی"
+    )
+    due = add_working_days(start, 1, province)
+    assert due == add_working_days(start + dt.timedelta(2000), 1)
+    assert due - start <= dt.timedelta(2003)
+
+
+def test_a_rule_entered_later_for_an_earlier_date_does_not_override_a_newer_one():
+    WeekendRule.objects.create(valid_from=D(2025, 6, 1), weekdays=[SAT])
+    # Entered afterwards, but older: it only governs the days before June.
+    WeekendRule.objects.create(valid_from=D(2025, 1, 1), weekdays=[MON])
+    assert weekend_days(D(2025, 7, 1)) == {SAT}
+    assert weekend_days(D(2025, 3, 1)) == {MON}
+    assert non_working_days(D(2025, 6, 2), D(2025, 6, 8)) == {D(2025, 6, 7)}  # a Saturday

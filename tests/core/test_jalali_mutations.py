@@ -213,3 +213,20 @@ def test_period_labels_in_both_languages():
     assert Period("year", 1403).label("fa") == "سال ۱۴۰۳"
     with translation.override("en"):
         assert str(Period("quarter", 1403, 2)) == "Q2 1403"
+
+
+def test_age_counts_whole_jalali_years():
+    today = jalali.to_jalali(dt.date(2026, 11, 22))  # 1 Azar 1405
+    born = jalali.to_gregorian
+    assert jalali.age_on(today, born(1340, 9, 1), None) == 65  # birthday today
+    assert jalali.age_on(today, born(1340, 9, 2), None) == 64  # tomorrow
+    assert jalali.age_on(today, born(1340, 8, 30), None) == 65  # yesterday
+    # A later month with an earlier day is still to come this year.
+    assert jalali.age_on(today, born(1340, 10, 1), None) == 64
+    assert jalali.age_on(today, born(1340, 1, 1), None) == 65
+    # A date of birth outranks the year typed beside it.
+    assert jalali.age_on(today, born(1340, 9, 2), 1300) == 64
+    assert jalali.age_on(today, None, 1340) == 65
+    assert jalali.age_on(today, None, 1405) == 0
+    assert jalali.age_on(today, None, None) is None
+    assert jalali.age_on(today, None, 0) is None

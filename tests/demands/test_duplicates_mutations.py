@@ -2,13 +2,15 @@
 direction, the bounding box, and the exact score of each part (see
 docs/benchmarks.md, Mutation testing)."""
 
+import datetime as dt
+
 import pytest
 from django.db.models import Q
 
 from tashil.demands import duplicates
 from tashil.demands.models import Demand
 from tashil.geo import lookup
-from tests.factories import AreaFactory
+from tests.factories import AreaFactory, DemandCategoryFactory
 
 from .test_duplicates import CLOSE, FAIRLY_CLOSE, FAR, HERE, make
 
@@ -118,7 +120,7 @@ def test_each_part_of_the_score(demand_setup):
     m = _match(found, no_point)
     assert m.distance_m is None
     assert m.same_area is True
-    assert m.text_similarity == pytest.approx(2 / 3, abs=1e-4)
+    assert m.text_similarity == 0.6667  # 2 / 3, to four places
     assert m.score == round(0.15 + 0.40 * (2 / 3), 4)
 
 
@@ -205,3 +207,85 @@ def test_the_excluded_demand_is_left_out_wherever_it_is(demand_setup):
         category=n.category, text="آب شرب کوچه قطع است", exclude_pk=second.pk
     )
     assert [d.pk for d in found] == [first.pk]
+
+
+def test_a_merged_demand_left_open_is_not_suggested(demand_setup):
+    n = demand_setup
+    kept = make(n, point=CLOSE)
+    merged = make(n, point=CLOSE)
+    # The status says open, the link says merged: the link wins.
+    Demand.objects.filter(pk=merged.pk).update(merged_into=kept)
+    found = duplicates.similar_open_demands(
+        category=n.category, area=n.hood, latitude=HERE[0], longitude=HERE[1]
+    )
+    assert [d.pk for d in found] == [kept.pk]
+
+
+def test_half_a_point_is_no_point(demand_setup):
+    n = demand_setup
+    only_lat = make(n, point=CLOSE)
+    Demand.objects.filter(pk=only_lat.pk).update(longitude=None)
+    # Asked with half a point, the area alone decides.
+    found = duplicates.similar_open_demands(category=n.category, area=n.hood, latitude=HERE[0])
+    assert [(d.pk, d.duplicate.score) for d in found] == [(only_lat.pk, 0.15)]
+    found = duplicates.similar_open_demands(category=n.category, area=n.hood, longitude=HERE[1])
+    assert [(d.pk, d.duplicate.score) for d in found] == [(only_lat.pk, 0.15)]
+    # A candidate with half a point is not near, only in the same area.
+    found = duplicates.similar_open_demands(
+        category=n.category, area=n.hood, latitude=HERE[0], longitude=HERE[1]
+    )
+    assert [(d.pk, d.duplicate.distance_m, d.duplicate.score) for d in found] == [
+        (only_lat.pk, None, 0.15)
+    ]
+
+
+def test_exactly_the_radius_away_is_still_near(demand_setup, other_hood, monkeypatch):
+    n = demand_setup
+    edge = make(n, area=other_hood, point=CLOSE)
+    monkeypatch.setattr(duplicates, "distance_m", lambda *points: 300.0)
+    found = duplicates.similar_open_demands(
+        category=n.category, latitude=HERE[0], longitude=HERE[1]
+    )
+    assert [(d.pk, d.duplicate.distance_m, d.duplicate.score) for d in found] == [
+        (edge.pk, 300.0, 0.0)
+    ]
+
+
+def test_equal_candidates_go_newest_submitted_first_then_highest_id(demand_setup):
+    n = demand_setup
+    first, second, third = (make(n, text="چاله بزرگ کوچه") for _ in range(3))
+    # The first one entered was submitted last (a paper form typed in late).
+    Demand.objects.filter(pk=first.pk).update(submitted_at=second.submitted_at + dt.timedelta(1))
+    Demand.objects.filter(pk=third.pk).update(submitted_at=second.submitted_at)
+    found = duplicates.similar_open_demands(category=n.category, area=n.hood)
+    assert [d.pk for d in found] == [first.pk, third.pk, second.pk]
+
+
+def test_without_text_no_candidate_scores_on_text(demand_setup):
+    n = demand_setup
+    demand = make(n, text="XXXX آب شرب قطع است")
+    found = duplicates.similar_open_demands(category=n.category, area=n.hood)
+    assert [(d.pk, d.duplicate.text_similarity) for d in found] == [(demand.pk, 0.0)]
+    assert duplicates.similar_open_demands(category=n.category) == []
+
+
+def test_a_candidate_too_far_does_not_hide_the_ones_after_it(demand_setup):
+    n = demand_setup
+    near = make(n, point=CLOSE)
+    # Inside the bounding box but about 400 m away, and newer, so read first.
+    make(n, point=(HERE[0] + 0.0025, HERE[1] + 0.0030))
+    found = duplicates.similar_open_demands(
+        category=n.category, latitude=HERE[0], longitude=HERE[1]
+    )
+    assert [d.pk for d in found] == [near.pk]
+
+
+def test_the_second_query_loads_the_winners_only(demand_setup, django_assert_num_queries):
+    n = demand_setup
+    winner = make(n, point=CLOSE)
+    make(n, category=DemandCategoryFactory(code="roads"), point=CLOSE)
+    with django_assert_num_queries(2) as queries:
+        found = duplicates.similar_open_demands(category=n.category, area=n.hood)
+    assert [d.pk for d in found] == [winner.pk]
+    winners_sql = queries.captured_queries[-1]["sql"]
+    assert "WHERE" in winners_sql and str(winner.pk) in winners_sql

@@ -2,10 +2,13 @@
 arithmetic and the similarity threshold (see docs/benchmarks.md, Mutation
 testing)."""
 
+import datetime as dt
+
 import pytest
 
 from tashil.registry import dedupe
-from tashil.registry.models import Household
+from tashil.registry.dedupe import compact
+from tashil.registry.models import Household, Membership, Person
 from tashil.registry.services.memberships import membership_add
 from tashil.registry.services.merging import duplicate_dismiss
 
@@ -245,3 +248,189 @@ def test_equal_scores_are_ordered_by_the_first_then_the_second_id(reg):
     p4 = reg.make_person(homes[3], first_name="محمد", last_name="کریمی", birth_year=1369)
     pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
     assert [(p.first, p.second, p.score) for p in pairs] == [(p1, p4, 100), (p2, p3, 100)]
+
+
+def test_fuzzy_candidates_default_to_ten(reg):
+    for _ in range(11):
+        reg.make_person(reg.make_household(), first_name="علی", last_name="کریمی", birth_year=1370)
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert len(found) == 10
+
+
+def test_fuzzy_candidates_from_one_name_field_alone(reg):
+    home = reg.make_household()
+    person = reg.make_person(home, first_name="علی", last_name="کریمی", birth_year=1370)
+    for first, last in (("", "علی کریمی"), ("علی کریمی", ""), (None, "علی کریمی")):
+        found = dedupe.fuzzy_person_candidates(
+            first_name=first, last_name=last, birth_year=1370, area=reg.hood
+        )
+        assert [(c.person, c.score) for c in found] == [(person, 100)]
+
+
+def test_fuzzy_candidates_without_a_name_or_an_area_cost_no_query(reg, django_assert_num_queries):
+    reg.make_person(reg.make_household(), first_name="علی", last_name="کریمی", birth_year=1370)
+    with django_assert_num_queries(0):
+        assert (
+            dedupe.fuzzy_person_candidates(
+                first_name=" ", last_name="", birth_year=1370, area=reg.hood
+            )
+            == []
+        )
+        assert (
+            dedupe.fuzzy_person_candidates(
+                first_name="علی", last_name="کریمی", birth_year=1370, area=None
+            )
+            == []
+        )
+
+
+def test_fuzzy_candidates_are_current_unmerged_residents_only(reg):
+    homes = [reg.make_household() for _ in range(4)]
+    people = [
+        reg.make_person(home, first_name="علی", last_name="کریمی", birth_year=1370)
+        for home in homes
+    ]
+    # Either half of an ending is enough to make a membership a past one.
+    Membership.objects.filter(person=people[0]).update(left_on=dt.date(2025, 1, 1))
+    Membership.objects.filter(person=people[1]).update(end_reason="moved")
+    Person.objects.filter(pk=people[2].pk).update(merged_into=people[3])
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert [c.person for c in found] == [people[3]]
+
+
+def test_fuzzy_candidates_are_born_within_a_year(reg):
+    years = [1367, 1368, 1369, 1370, 1371, 1372, 1373]
+    people = {
+        year: reg.make_person(
+            reg.make_household(), first_name="علی", last_name="کریمی", birth_year=year
+        )
+        for year in years
+    }
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert [(c.person, c.score) for c in found] == [
+        (people[1370], 100),
+        (people[1369], 90),
+        (people[1371], 90),
+    ]
+
+
+def test_an_other_code_does_not_hide_the_candidates_after_it(reg):
+    code = national_code("003334445")
+    compatible = []
+    for other in ("001112223", "001112224"):
+        reg.make_person(
+            reg.make_household(),
+            first_name="علی",
+            last_name="کریمی",
+            birth_year=1370,
+            national_code=national_code(other),
+        )
+        compatible.append(
+            reg.make_person(
+                reg.make_household(), first_name="علی", last_name="کریمی", birth_year=1370
+            )
+        )
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood, national_code=code
+    )
+    assert [c.person for c in found] == compatible
+
+
+def test_a_name_exactly_at_the_threshold_is_suggested(reg):
+    # "علیکریمی" is 8 letters of "علیکریمینژاد"'s 12: 2 × 8 / 20 = 0.8.
+    assert dedupe.name_similarity("علی کریمی", "علی کریمی نژاد") == 0.8
+    homes = [reg.make_household() for _ in range(2)]
+    a = reg.make_person(homes[0], first_name="علی", last_name="کریمی", birth_year=1370)
+    b = reg.make_person(homes[1], first_name="علی", last_name="کریمی نژاد", birth_year=1370)
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert [(c.person, c.score) for c in found] == [(a, 100), (b, 85)]
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
+    assert [(p.first, p.second, p.score) for p in pairs] == [(a, b, 85)]
+
+
+def test_a_dissimilar_name_does_not_hide_the_candidates_after_it(reg):
+    reg.make_person(reg.make_household(), first_name="محمد", last_name="سلیمانی", birth_year=1370)
+    match = reg.make_person(
+        reg.make_household(), first_name="علی", last_name="کریمی", birth_year=1370
+    )
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert [c.person for c in found] == [match]
+
+
+def test_equal_candidates_come_in_id_order_not_household_order(reg):
+    first_home, second_home = reg.make_household(), reg.make_household()
+    older = reg.make_person(second_home, first_name="علی", last_name="کریمی", birth_year=1370)
+    newer = reg.make_person(first_home, first_name="علی", last_name="کریمی", birth_year=1370)
+    found = dedupe.fuzzy_person_candidates(
+        first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+    )
+    assert [(c.person, c.household_id) for c in found] == [
+        (older, second_home.pk),
+        (newer, first_home.pk),
+    ]
+
+
+def test_no_candidate_costs_one_query(reg, django_assert_num_queries):
+    reg.make_person(reg.make_household(), first_name="محمد", last_name="سلیمانی", birth_year=1370)
+    with django_assert_num_queries(1):
+        assert (
+            dedupe.fuzzy_person_candidates(
+                first_name="علی", last_name="کریمی", birth_year=1370, area=reg.hood
+            )
+            == []
+        )
+
+
+def test_equal_pairs_of_one_person_are_ordered_by_the_second_id_not_name(reg):
+    homes = [reg.make_household() for _ in range(3)]
+    a = reg.make_person(homes[0], first_name="علی", last_name="کریمی", birth_year=1370)
+    # Both 0.8 like "علی کریمی"; their names sort the other way round from their ids.
+    b = reg.make_person(homes[1], first_name="علی", last_name="کریمی نژاد", birth_year=1370)
+    c = reg.make_person(homes[2], first_name="علی", last_name="کریمی دوست", birth_year=1370)
+    assert c.name_key < b.name_key
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in homes]))
+    assert [(p.first, p.second, p.score) for p in pairs] == [(a, b, 85), (a, c, 85)]
+
+
+def test_the_lower_id_comes_first_whichever_row_order_the_database_picks(reg):
+    # Two blocks: in one the older person's household is the newer one, in
+    # the other the older person's membership is the newer one.
+    first_home, second_home = reg.make_household(), reg.make_household()
+    older = reg.make_person(second_home, first_name="زینب", last_name="سواری", birth_year=1369)
+    newer = reg.make_person(first_home, first_name="زینب", last_name="سواری", birth_year=1369)
+    outside, home, later_home = reg.make_household(), reg.make_household(), reg.make_household()
+    older_too = reg.make_person(outside, first_name="علی", last_name="کریمی", birth_year=1370)
+    newer_too = reg.make_person(home, first_name="علی", last_name="کریمی", birth_year=1370)
+    membership_add(
+        person=older_too,
+        household=later_home,
+        relation="relative",
+        acting_user=reg.users["facilitator"],
+    )
+    scope = [first_home, second_home, home, later_home]
+    pairs = dedupe.duplicate_pairs(Household.objects.filter(pk__in=[h.pk for h in scope]))
+    assert [(p.first, p.second) for p in pairs] == [(older, newer), (older_too, newer_too)]
+    assert [(p.first_household_id, p.second_household_id) for p in pairs] == [
+        (second_home.pk, first_home.pk),
+        (later_home.pk, home.pk),
+    ]
+
+
+def test_long_names_are_compared_letter_by_letter():
+    # From 200 letters on, difflib's "autojunk" would ignore every letter
+    # that is common in the name, and one extra letter in the middle would
+    # halve the score.
+    name = "علیرضا" * 17 + "محمدرضا" * 14
+    slip = "علیرضا" * 17 + "ب" + "محمدرضا" * 14
+    assert len(compact(name)) == 200
+    assert dedupe.name_similarity(name, slip) == pytest.approx(400 / 401)
