@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from tashil.core.calendar import sync_holidays
+from tashil.core import calendar
 from tashil.core.models import Holiday
 from tashil.demo import khuzestan, loader
 
@@ -77,7 +77,7 @@ class Command(BaseCommand):
         of the demo data, so it is rolled back alone and reported."""
         try:
             with transaction.atomic():
-                result = sync_holidays(khuzestan.HOLIDAY_YEARS)
+                result = calendar.sync_holidays(khuzestan.HOLIDAY_YEARS)
         except Exception as exc:  # reported to the operator by handle()
             return f"{type(exc).__name__}: {exc}"
         counts = report.counts["official holidays"]
