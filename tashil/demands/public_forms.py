@@ -71,6 +71,13 @@ def _parsed(value, message):
     return value
 
 
+def _code_field(label, attrs, **kwargs):
+    """A short code the resident types or pastes, always left to right."""
+    return forms.CharField(
+        label=label, max_length=20, widget=forms.TextInput(attrs={**attrs, "dir": "ltr"}), **kwargs
+    )
+
+
 def _grouped(items, group_name, label):
     """[(group, [(value, label), ...]), ...] keeping the first-seen group order."""
     groups: dict[str, list] = {}
@@ -291,34 +298,22 @@ class FeedbackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
     # The second factor, besides the code in the address (see resident_factor).
-    check = forms.CharField(
-        label=_("The last four digits of the mobile number you gave, or the code we sent by SMS"),
-        max_length=20,
+    check = _code_field(
+        _("The last four digits of the mobile number you gave, or the code we sent by SMS"),
+        {"class": "form-control ltr", "inputmode": "numeric", "autocomplete": "one-time-code"},
         error_messages={"required": _("Enter the last four digits of the mobile number you gave.")},
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control ltr",
-                "inputmode": "numeric",
-                "autocomplete": "one-time-code",
-                "dir": "ltr",
-            }
-        ),
     )
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(
-        label=_("Tracking code"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control form-control-lg text-center",
-                "dir": "ltr",
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "placeholder": "ABCD-EFGH",
-            }
-        ),
+    code = _code_field(
+        _("Tracking code"),
+        {
+            "class": "form-control form-control-lg text-center",
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "placeholder": "ABCD-EFGH",
+        },
     )
 
     def clean_code(self):
