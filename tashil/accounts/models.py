@@ -54,6 +54,19 @@ class RoleMembershipQuerySet(models.QuerySet):
         )
 
 
+def _scope_column(to, label, related_name="memberships"):
+    """One of the scope columns (SCOPE_FIELDS): at most the one its role needs is
+    set, and the membership goes with what it scopes."""
+    return models.ForeignKey(
+        to,
+        verbose_name=label,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name=related_name,
+    )
+
+
 class RoleMembership(models.Model):
     """A role a user holds within one scope. An office-scoped membership is
     also that person's place on the office's staff."""
@@ -62,30 +75,9 @@ class RoleMembership(models.Model):
         User, verbose_name=_("user"), on_delete=models.CASCADE, related_name="memberships"
     )
     role = models.CharField(_("role"), max_length=32, choices=Role)
-    province = models.ForeignKey(
-        "geo.Area",
-        verbose_name=_("province"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="+",
-    )
-    office = models.ForeignKey(
-        "offices.Office",
-        verbose_name=_("office"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="memberships",
-    )
-    agency = models.ForeignKey(
-        "agencies.Agency",
-        verbose_name=_("agency"),
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="memberships",
-    )
+    province = _scope_column("geo.Area", _("province"), related_name="+")
+    office = _scope_column("offices.Office", _("office"))
+    agency = _scope_column("agencies.Agency", _("agency"))
     title = models.CharField(_("job title"), max_length=120, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(auto_now_add=True)

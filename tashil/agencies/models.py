@@ -1,17 +1,9 @@
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import ScopePaths, scoped
-from tashil.core.models import TimeStampedModel, VersionedModel
+from tashil.core.models import BilingualName, TimeStampedModel, VersionedModel
 from tashil.core.text import search_key
-
-
-def _localized(obj):
-    if get_language() == "en" and obj.name_en:
-        return obj.name_en
-    return obj.name_fa
-
 
 # Liaisons see their own agency; everyone else working in a province sees its agencies.
 AGENCY_READERS = ScopePaths(
@@ -32,7 +24,7 @@ class AgencyQuerySet(models.QuerySet):
         )
 
 
-class Agency(VersionedModel):
+class Agency(BilingualName, VersionedModel):
     """An executive agency (دستگاه اجرایی) that demands are referred to."""
 
     code = models.SlugField(_("code"), max_length=64, unique=True)
@@ -60,11 +52,6 @@ class Agency(VersionedModel):
         verbose_name_plural = _("agencies")
         ordering = ["name_fa"]
 
-    def __str__(self):
-        return self.name
-
-    name = property(_localized)
-
     def refresh_derived_fields(self):
         self.search_key = search_key(f"{self.name_fa} {self.name_en} {self.short_name}")
 
@@ -77,7 +64,7 @@ class DemandCategoryQuerySet(models.QuerySet):
         return self.filter(children__isnull=True)
 
 
-class DemandCategory(TimeStampedModel):
+class DemandCategory(BilingualName, TimeStampedModel):
     """A node of the demand category tree (water → drinking water, …)."""
 
     parent = models.ForeignKey(
@@ -106,11 +93,6 @@ class DemandCategory(TimeStampedModel):
         verbose_name = _("demand category")
         verbose_name_plural = _("demand categories")
         ordering = ["sort_order", "code"]
-
-    def __str__(self):
-        return self.name
-
-    name = property(_localized)
 
 
 class RoutingRuleQuerySet(models.QuerySet):

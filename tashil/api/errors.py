@@ -17,6 +17,7 @@ from django.http import (
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Schema
 from ninja.errors import AuthenticationError, HttpError, Throttled
 from ninja.errors import ValidationError as NinjaValidationError
@@ -91,6 +92,19 @@ def _has_nul(value) -> bool:
     return False
 
 
+# Exceptions whose answer never depends on the request: (status, code, message).
+FIXED_ANSWERS = {
+    Throttled: (
+        429,
+        "rate_limited",
+        gettext_lazy("Too many requests. Wait a minute and try again."),
+    ),
+    PermissionDenied: (403, "forbidden", gettext_lazy("You do not have permission to do this.")),
+    AuthenticationError: (401, "unauthenticated", gettext_lazy("Log in to use the API.")),
+    Http404: (404, "not_found", gettext_lazy("Not found.")),
+}
+
+
 def error_body(code: str, message, field: str | None = None) -> dict:
     return {"code": code, "message": str(message), "field": field}
 
@@ -153,31 +167,16 @@ def register(api):
     for exc_class in BAD_BODY_ERRORS:
         api.add_exception_handler(exc_class, on_bad_request)
 
-    @api.exception_handler(Throttled)
-    def on_throttled(request, exc):
-        return api.create_response(
-            request,
-            error_body("rate_limited", _("Too many requests. Wait a minute and try again.")),
-            status=429,
-        )
+    def fixed_answer(code, message, status):
+        """A handler that answers every exception of its class the same way."""
 
-    @api.exception_handler(PermissionDenied)
-    def on_denied(request, exc):
-        return api.create_response(
-            request,
-            error_body("forbidden", _("You do not have permission to do this.")),
-            status=403,
-        )
+        def handler(request, exc):
+            return api.create_response(request, error_body(code, message), status=status)
 
-    @api.exception_handler(AuthenticationError)
-    def on_unauthenticated(request, exc):
-        return api.create_response(
-            request, error_body("unauthenticated", _("Log in to use the API.")), status=401
-        )
+        return handler
 
-    @api.exception_handler(Http404)
-    def on_not_found(request, exc):
-        return api.create_response(request, error_body("not_found", _("Not found.")), status=404)
+    for exc_class, (status, code, message) in FIXED_ANSWERS.items():
+        api.add_exception_handler(exc_class, fixed_answer(code, message, status))
 
     @api.exception_handler(ConflictError)
     def on_conflict(request, exc):

@@ -1,6 +1,25 @@
 from django.conf import settings
 from django.db import models
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+
+
+class BilingualName(models.Model):
+    """For models named in Persian (`name_fa`) and optionally English
+    (`name_en`): `name` and str() give the active language's name, Persian
+    when no English one is given."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def name(self):
+        if get_language() == "en" and self.name_en:
+            return self.name_en
+        return self.name_fa
 
 
 class TimeStampedModel(models.Model):

@@ -17,6 +17,7 @@ from tashil.geo.lookup import area_for_point
 from tashil.geo.models import Area
 from tashil.offices.models import Office
 
+from .filters import FIELDS as FILTER_FIELDS
 from .filters import parse_demand_filters
 from .models import (
     CLOSED_STATUSES,
@@ -32,6 +33,36 @@ from .services import MAX_PHOTO_BYTES, STAFF_CHANNELS
 
 MAX_DOCUMENT_BYTES = 10 * 1024 * 1024
 MAX_FILES = 6
+
+
+def map_point_fields():
+    """The latitude and longitude a map widget fills in: hidden, optional, on the globe."""
+    return (
+        forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90),
+        forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180),
+    )
+
+
+def description_field(label, help_text, **kwargs):
+    """A demand's description, the same length and box on the staff and public forms."""
+    return forms.CharField(
+        label=label,
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+def short_text_field(label, *, max_length=2000, required=True, help_text=""):
+    """A reason or note of a line or two, as every staff action asks for one."""
+    return forms.CharField(
+        label=label,
+        required=required,
+        max_length=max_length,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=help_text,
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -121,17 +152,9 @@ class DemandCreateForm(StyledFormMixin, forms.Form):
     area = NeighbourhoodField(
         queryset=Area.objects.none(), to_field_name="code", label=_("Neighbourhood"), required=False
     )
-    latitude = forms.FloatField(
-        required=False, widget=forms.HiddenInput, min_value=-90, max_value=90
-    )
-    longitude = forms.FloatField(
-        required=False, widget=forms.HiddenInput, min_value=-180, max_value=180
-    )
-    description = forms.CharField(
-        label=_("Description"),
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("What is the problem, where exactly, and since when?"),
+    latitude, longitude = map_point_fields()
+    description = description_field(
+        _("Description"), _("What is the problem, where exactly, and since when?")
     )
     submitter_kind = forms.ChoiceField(
         label=_("The demand comes from"),
@@ -314,21 +337,7 @@ class DemandFilterForm(StyledFormMixin, forms.Form):
             field.empty_label = label
             if isinstance(field.choices, list):
                 field.choices = [("", label), *field.choices[1:]]
-        self.order_fields(
-            [
-                "q",
-                "area",
-                "category",
-                "agency",
-                "office",
-                "status",
-                "sla",
-                "date_from",
-                "date_to",
-                "sort",
-                "mine",
-            ]
-        )
+        self.order_fields(FILTER_FIELDS)
         self.style_fields()
         self.fields["q"].widget.attrs.update(
             {"type": "search", "placeholder": _("Words or tracking code")}
@@ -383,21 +392,17 @@ class AcceptForm(VersionedForm):
 
 class RequestInfoForm(VersionedForm):
     prefix = "info"
-    message = forms.CharField(
-        label=_("What information is needed?"),
+    message = short_text_field(
+        _("What information is needed?"),
         max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_("The resident receives this by SMS and sees it on the tracking page."),
     )
 
 
 class RejectForm(VersionedForm):
     prefix = "reject"
-    reason = forms.CharField(
-        label=_("Reason"),
-        max_length=1000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text=_("The resident is told this reason."),
+    reason = short_text_field(
+        _("Reason"), max_length=1000, help_text=_("The resident is told this reason.")
     )
 
 
@@ -425,12 +430,7 @@ class ReferForm(VersionedForm):
         widget=forms.TextInput(attrs={"dir": "ltr"}),
     )
     letter_date = JalaliDateField(label=_("Letter date"), required=False)
-    note = forms.CharField(
-        label=_("Note to the agency"),
-        required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
+    note = short_text_field(_("Note to the agency"), required=False)
 
     def __init__(self, *args, agencies=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -441,9 +441,7 @@ class FollowUpForm(StyledFormMixin, forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=FollowUp.Kind.choices)
     outcome = forms.ChoiceField(label=_("Outcome"), choices=FollowUp.Outcome.choices)
     happened_on = JalaliDateField(label=_("Date"), required=False)
-    note = forms.CharField(
-        label=_("Note"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
-    )
+    note = short_text_field(_("Note"), required=False)
 
 
 class CloseForm(VersionedForm):
@@ -453,11 +451,9 @@ class CloseForm(VersionedForm):
         choices=[(s.value, s.label) for s in DemandStatus if s in CLOSED_STATUSES],
         widget=forms.RadioSelect,
     )
-    reason = forms.CharField(
-        label=_("Evidence or reason"),
+    reason = short_text_field(
+        _("Evidence or reason"),
         required=False,
-        max_length=2000,
-        widget=forms.Textarea(attrs={"rows": 2}),
         help_text=_(
             "Resolved: what was done (or attach evidence). Not feasible: why. The resident is told."
         ),

@@ -14,6 +14,7 @@ from tashil.core.forms import MobileField
 from tashil.geo.lookup import get_index
 from tashil.geo.models import Area
 
+from .forms import description_field, map_point_fields
 from .services import SERVING_OFFICE_STATUSES, validate_photo
 from .tracking import parse_code
 
@@ -52,6 +53,28 @@ def public_categories():
         .leaves()
         .select_related("parent")
         .order_by("parent__sort_order", "parent__code", "sort_order", "code")
+    )
+
+
+def _chosen(choices, code, message):
+    """The one row of `choices` a post names; the lists themselves are never loaded."""
+    found = choices.filter(code=code).first()
+    if found is None:
+        raise forms.ValidationError(message, code="invalid_choice")
+    return found
+
+
+def _parsed(value, message):
+    """A parser's answer, where None means the text did not parse."""
+    if value is None:
+        raise forms.ValidationError(message)
+    return value
+
+
+def _code_field(label, attrs, **kwargs):
+    """A short code the resident types or pastes, always left to right."""
+    return forms.CharField(
+        label=label, max_length=20, widget=forms.TextInput(attrs={**attrs, "dir": "ltr"}), **kwargs
     )
 
 
@@ -143,17 +166,10 @@ class PublicDemandForm(forms.Form):
         required=False,
         error_messages={"invalid_choice": AREA_MESSAGE},
     )
-    latitude = forms.FloatField(
-        required=False, widget=forms.HiddenInput, min_value=-90, max_value=90
-    )
-    longitude = forms.FloatField(
-        required=False, widget=forms.HiddenInput, min_value=-180, max_value=180
-    )
-    description = forms.CharField(
-        label=_("Describe the problem"),
-        max_length=4000,
-        widget=forms.Textarea(attrs={"rows": 4}),
-        help_text=_("Where exactly, since when, and how many households it affects."),
+    latitude, longitude = map_point_fields()
+    description = description_field(
+        _("Describe the problem"),
+        _("Where exactly, since when, and how many households it affects."),
         error_messages={"required": _("Describe the demand in a few words.")},
     )
     photo = forms.FileField(
@@ -203,19 +219,11 @@ class PublicDemandForm(forms.Form):
             return None
 
     def clean_category(self):
-        category = public_categories().filter(code=self.cleaned_data["category"]).first()
-        if category is None:
-            raise forms.ValidationError(CATEGORY_MESSAGE, code="invalid_choice")
-        return category
+        return _chosen(public_categories(), self.cleaned_data["category"], CATEGORY_MESSAGE)
 
     def clean_area(self):
         code = self.cleaned_data.get("area")
-        if not code:
-            return None
-        area = served_neighbourhoods().filter(code=code).first()
-        if area is None:
-            raise forms.ValidationError(AREA_MESSAGE, code="invalid_choice")
-        return area
+        return _chosen(served_neighbourhoods(), code, AREA_MESSAGE) if code else None
 
     def clean_photo(self):
         photo = self.cleaned_data.get("photo")
@@ -269,12 +277,10 @@ class SupportForm(forms.Form):
     submitter_mobile = MobileField(label=_("Mobile number (optional)"), required=False)
 
     def clean_token(self):
-        pk = demand_id_from_token(self.cleaned_data["token"])
-        if pk is None:
-            raise forms.ValidationError(
-                _("This suggestion has expired. Reload the page and try again.")
-            )
-        return pk
+        return _parsed(
+            demand_id_from_token(self.cleaned_data["token"]),
+            _("This suggestion has expired. Reload the page and try again."),
+        )
 
 
 class FeedbackForm(forms.Form):
@@ -292,40 +298,26 @@ class FeedbackForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
     )
     # The second factor, besides the code in the address (see resident_factor).
-    check = forms.CharField(
-        label=_("The last four digits of the mobile number you gave, or the code we sent by SMS"),
-        max_length=20,
+    check = _code_field(
+        _("The last four digits of the mobile number you gave, or the code we sent by SMS"),
+        {"class": "form-control ltr", "inputmode": "numeric", "autocomplete": "one-time-code"},
         error_messages={"required": _("Enter the last four digits of the mobile number you gave.")},
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control ltr",
-                "inputmode": "numeric",
-                "autocomplete": "one-time-code",
-                "dir": "ltr",
-            }
-        ),
     )
 
 
 class TrackForm(forms.Form):
-    code = forms.CharField(
-        label=_("Tracking code"),
-        max_length=20,
-        widget=forms.TextInput(
-            attrs={
-                "class": "form-control form-control-lg text-center",
-                "dir": "ltr",
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "placeholder": "ABCD-EFGH",
-            }
-        ),
+    code = _code_field(
+        _("Tracking code"),
+        {
+            "class": "form-control form-control-lg text-center",
+            "autocomplete": "off",
+            "autocapitalize": "characters",
+            "placeholder": "ABCD-EFGH",
+        },
     )
 
     def clean_code(self):
-        code = parse_code(self.cleaned_data["code"])
-        if code is None:
-            raise forms.ValidationError(
-                _("A tracking code has 8 letters and digits, like ACDE-3479.")
-            )
-        return code
+        return _parsed(
+            parse_code(self.cleaned_data["code"]),
+            _("A tracking code has 8 letters and digits, like ACDE-3479."),
+        )

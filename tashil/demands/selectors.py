@@ -346,6 +346,11 @@ def _status_label(value: str, referral: bool) -> str:
         return value
 
 
+def _iso_date(value: str) -> dict:
+    """The %(date)s argument for a date the timeline data stores as ISO text."""
+    return {"date": format_date(dt.date.fromisoformat(value))}
+
+
 def _actor_name(event) -> str:
     if event.actor_id is None:
         if event.kind in (EventKind.FEEDBACK, EventKind.SUPPORTED):
@@ -407,10 +412,7 @@ def timeline(
                     _("Letter number: %(number)s") % {"number": data["letter_number"]}
                 )
             if data.get("due_date"):
-                entry.details.append(
-                    _("Due: %(date)s")
-                    % {"date": format_date(dt.date.fromisoformat(data["due_date"]))}
-                )
+                entry.details.append(_("Due: %(date)s") % _iso_date(data["due_date"]))
         elif event.kind == EventKind.REFERRAL_STATUS:
             entry.title = _("Referral to %(agency)s") % {"agency": agency}
             entry.change = (
@@ -425,10 +427,7 @@ def timeline(
                 else "info"
             )
             if data.get("expected_date"):
-                entry.details.append(
-                    _("Expected: %(date)s")
-                    % {"date": format_date(dt.date.fromisoformat(data["expected_date"]))}
-                )
+                entry.details.append(_("Expected: %(date)s") % _iso_date(data["expected_date"]))
         elif event.kind == EventKind.FOLLOW_UP:
             entry.title = _("Follow-up with %(agency)s") % {"agency": agency}
             entry.details.append(

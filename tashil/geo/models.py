@@ -1,8 +1,8 @@
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import ScopePaths, Subtree, scope_of, scoped
+from tashil.core.models import BilingualName
 from tashil.core.text import search_key
 
 # Whoever works in a province sees its whole subtree.
@@ -25,7 +25,7 @@ class AreaQuerySet(models.QuerySet):
         return self.filter(level=Area.Level.NEIGHBOURHOOD)
 
 
-class Area(models.Model):
+class Area(BilingualName):
     """A node of the area tree: province → county → city → neighbourhood.
 
     `path` is the materialised chain of codes ("KHZ/AHV/AHV-C/ZOV/") so that a
@@ -69,15 +69,6 @@ class Area(models.Model):
         verbose_name_plural = _("areas")
         ordering = ["path"]
 
-    def __str__(self):
-        return self.name
-
-    @property
-    def name(self):
-        if get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name_fa
-
     @property
     def depth(self):
         return self.path.count("/") - 1
@@ -98,7 +89,7 @@ class HazardZoneQuerySet(models.QuerySet):
     visible_to = scoped(AREA_READERS.under("area"))
 
 
-class HazardZone(models.Model):
+class HazardZone(BilingualName):
     class HazardType(models.TextChoices):
         FLOOD = "flood", _("flood")
         SUBSIDENCE = "subsidence", _("subsidence")
@@ -136,12 +127,3 @@ class HazardZone(models.Model):
         verbose_name = _("hazard zone")
         verbose_name_plural = _("hazard zones")
         ordering = ["code"]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def name(self):
-        if get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name_fa

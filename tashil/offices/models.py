@@ -1,18 +1,11 @@
 from django.db import models
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import ScopePaths, scoped
-from tashil.core.models import TimeStampedModel, VersionedModel
+from tashil.core.models import BilingualName, TimeStampedModel, VersionedModel
 
 
-def _localized(obj):
-    if get_language() == "en" and obj.name_en:
-        return obj.name_en
-    return obj.name_fa
-
-
-class Operator(TimeStampedModel):
+class Operator(BilingualName, TimeStampedModel):
     """The company, institute or NGO (مجری) that runs offices under contract."""
 
     class Kind(models.TextChoices):
@@ -30,11 +23,6 @@ class Operator(TimeStampedModel):
         verbose_name = _("operator")
         verbose_name_plural = _("operators")
         ordering = ["name_fa"]
-
-    def __str__(self):
-        return self.name
-
-    name = property(_localized)
 
 
 class OfficeQuerySet(models.QuerySet):
@@ -63,7 +51,7 @@ class OfficeQuerySet(models.QuerySet):
         )
 
 
-class Office(VersionedModel):
+class Office(BilingualName, VersionedModel):
     class Status(models.TextChoices):
         PLANNED = "planned", _("planned")
         PILOT = "pilot", _("pilot")
@@ -123,8 +111,3 @@ class Office(VersionedModel):
                 name="office_contract_end_after_start",
             )
         ]
-
-    def __str__(self):
-        return self.name
-
-    name = property(_localized)

@@ -193,16 +193,19 @@ def _float(value, what) -> float:
         raise CellError(_("“%(value)s” is not a number.") % {"value": text[:40]}) from None
 
 
-def clean_national_code(value) -> str:
-    """normalize_national_code, with a short cut for the common ten plain digits."""
+def _plain_text(value) -> str:
+    """as_text, with a short cut for the cells a spreadsheet hands over most:
+    text, and whole numbers (read as floats) whose digits are the code."""
     if isinstance(value, float) and value.is_integer():
         value = int(value)
-    text = (
-        str(value)
-        if isinstance(value, int)
-        else (value if isinstance(value, str) else as_text(value))
-    )
-    text = text.strip()
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) else as_text(value)
+
+
+def clean_national_code(value) -> str:
+    """normalize_national_code, with a short cut for the common ten plain digits."""
+    text = _plain_text(value).strip()
     if len(text) in (8, 9, 10) and text.isascii() and text.isdigit():
         code = text.zfill(10)
         if len(set(code)) > 1 and national_code_checksum_ok(code):
@@ -225,13 +228,7 @@ class MobileCleaner:
         self.prefixes: dict[str, str | None] = {}
 
     def __call__(self, value) -> str:
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        text = (
-            str(value)
-            if isinstance(value, int)
-            else (value if isinstance(value, str) else as_text(value))
-        )
+        text = _plain_text(value)
         compact = text.strip()
         match = _MOBILE_SHAPES.match(compact) if compact.isascii() else None
         if match:

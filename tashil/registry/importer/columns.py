@@ -13,6 +13,20 @@ from django.utils.translation import gettext_lazy as _
 from ..models import Connection, Household, Membership, Person
 from .fieldspec import CONNECTION_WORDS, HOUSEHOLD, MEMBERSHIP, PERSON, FieldSpec
 
+
+def _connection(name, label, *aliases) -> FieldSpec:
+    """A household's utility connection: the same choices and cell words for each."""
+    return FieldSpec(
+        name,
+        label,
+        HOUSEHOLD,
+        "choice",
+        choices=Connection,
+        words=CONNECTION_WORDS,
+        aliases=aliases,
+    )
+
+
 FIELDS: tuple[FieldSpec, ...] = (
     # Household columns: read from the head's row, or the household's first row.
     FieldSpec(
@@ -134,42 +148,10 @@ FIELDS: tuple[FieldSpec, ...] = (
             "هیچ": "none",
         },
     ),
-    FieldSpec(
-        "water",
-        _("Water"),
-        HOUSEHOLD,
-        "choice",
-        choices=Connection,
-        words=CONNECTION_WORDS,
-        aliases=("آب", "انشعاب آب", "آب لوله کشی", "water"),
-    ),
-    FieldSpec(
-        "electricity",
-        _("Electricity"),
-        HOUSEHOLD,
-        "choice",
-        choices=Connection,
-        words=CONNECTION_WORDS,
-        aliases=("برق", "انشعاب برق", "electricity"),
-    ),
-    FieldSpec(
-        "sewage",
-        _("Sewage"),
-        HOUSEHOLD,
-        "choice",
-        choices=Connection,
-        words=CONNECTION_WORDS,
-        aliases=("فاضلاب", "انشعاب فاضلاب", "sewage", "sewer"),
-    ),
-    FieldSpec(
-        "gas",
-        _("Gas"),
-        HOUSEHOLD,
-        "choice",
-        choices=Connection,
-        words=CONNECTION_WORDS,
-        aliases=("گاز", "انشعاب گاز", "gas"),
-    ),
+    _connection("water", _("Water"), "آب", "انشعاب آب", "آب لوله کشی", "water"),
+    _connection("electricity", _("Electricity"), "برق", "انشعاب برق", "electricity"),
+    _connection("sewage", _("Sewage"), "فاضلاب", "انشعاب فاضلاب", "sewage", "sewer"),
+    _connection("gas", _("Gas"), "گاز", "انشعاب گاز", "gas"),
     FieldSpec(
         "main_income",
         _("Main income source"),

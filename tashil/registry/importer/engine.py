@@ -321,6 +321,13 @@ def fail(batch: ImportBatch, message: str, *, user=None) -> None:
         )
 
 
+def worker_move(batch: ImportBatch, name: str, **move) -> None:
+    """A step the background worker finishes for the uploader: recorded on
+    their behalf, in its own transaction. `move` holds the fields and changes."""
+    with transaction.atomic():
+        IMPORT.move(batch, user=None, name=name, on_behalf_of=batch.uploaded_by, **move)
+
+
 # What a finished pass writes on the batch.
 REPORT_FIELDS = (
     "total_rows",
@@ -373,19 +380,16 @@ def check_batch(batch_id: int) -> str:
                 return "failed"
             _finish_report(batch, run, outcome)
             batch.failure = ""
-            with transaction.atomic():
-                IMPORT.move(
-                    batch,
-                    user=None,
-                    name="validated",
-                    fields=[*REPORT_FIELDS, "failure"],
-                    changes={
-                        "rows": [None, outcome.total],
-                        "valid": [None, outcome.valid],
-                        "errors": [None, outcome.errors],
-                    },
-                    on_behalf_of=batch.uploaded_by,
-                )
+            worker_move(
+                batch,
+                "validated",
+                fields=[*REPORT_FIELDS, "failure"],
+                changes={
+                    "rows": [None, outcome.total],
+                    "valid": [None, outcome.valid],
+                    "errors": [None, outcome.errors],
+                },
+            )
         return "validated"
     finally:
         release(batch)
@@ -431,19 +435,16 @@ def commit_batch(batch_id: int, *, chunk_size: int | None = None, progress=None)
             else:
                 batch.committed_rows = outcome.committed
                 batch.failure = ""
-            with transaction.atomic():
-                IMPORT.move(
-                    batch,
-                    user=None,
-                    name="failed" if outcome.failed else "committed",
-                    fields=[*REPORT_FIELDS, "failure", "committed_rows", "finished_at"],
-                    changes={
-                        "rows": [None, outcome.total],
-                        "committed": [None, batch.committed_rows],
-                        "errors": [None, outcome.errors],
-                    },
-                    on_behalf_of=batch.uploaded_by,
-                )
+            worker_move(
+                batch,
+                "failed" if outcome.failed else "committed",
+                fields=[*REPORT_FIELDS, "failure", "committed_rows", "finished_at"],
+                changes={
+                    "rows": [None, outcome.total],
+                    "committed": [None, batch.committed_rows],
+                    "errors": [None, outcome.errors],
+                },
+            )
             return outcome
     finally:
         release(batch)

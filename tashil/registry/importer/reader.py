@@ -166,12 +166,7 @@ def read_in_child(path, *, sheet: str = "", limits: Limits, header_keys, languag
     if isinstance(answer, dict) and "ok" in answer:
         return answer["ok"]
     if done.returncode == EXIT_MEMORY or done.returncode < 0:
-        logger.warning(
-            "reading import file %s stopped (exit %s): %s",
-            path,
-            done.returncode,
-            done.stderr[-2000:].decode(errors="replace"),
-        )
+        _log_exit(logging.WARNING, "stopped", path, done, 2000)
         raise FileProblem(
             _(
                 "Reading the file needed more than the %(mb)s MB of memory allowed, so it was "
@@ -179,12 +174,7 @@ def read_in_child(path, *, sheet: str = "", limits: Limits, header_keys, languag
             )
             % {"mb": number(limits.reader_memory_mb)}
         )
-    logger.error(
-        "reading import file %s failed (exit %s): %s",
-        path,
-        done.returncode,
-        done.stderr[-4000:].decode(errors="replace"),
-    )
+    _log_exit(logging.ERROR, "failed", path, done, 4000)
     raise FileProblem(
         _(
             "The file could not be read because of an unexpected error. Try again; if it "
@@ -194,6 +184,18 @@ def read_in_child(path, *, sheet: str = "", limits: Limits, header_keys, languag
 
 
 # --- The child's side ---------------------------------------------------------------------
+
+
+def _log_exit(level, outcome, path, done, tail) -> None:
+    """The child's exit and the end of what it wrote on stderr, for the administrators."""
+    logger.log(
+        level,
+        "reading import file %s %s (exit %s): %s",
+        path,
+        outcome,
+        done.returncode,
+        done.stderr[-tail:].decode(errors="replace"),
+    )
 
 
 def _limit_resources(limits: Limits) -> None:

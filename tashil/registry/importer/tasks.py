@@ -89,26 +89,23 @@ def inspect_batch(batch_id: int) -> str:
             }
             batch.total_rows = info["rows"]
             batch.failure = ""
-            with transaction.atomic():
-                IMPORT.move(
-                    batch,
-                    user=None,
-                    name="inspected",
-                    fields=[
-                        "file_format",
-                        "encoding",
-                        "delimiter",
-                        "sheet",
-                        "header_row",
-                        "columns",
-                        "mapping",
-                        "stats",
-                        "total_rows",
-                        "failure",
-                    ],
-                    changes={"rows": [None, batch.total_rows]},
-                    on_behalf_of=batch.uploaded_by,
-                )
+            engine.worker_move(
+                batch,
+                "inspected",
+                fields=[
+                    "file_format",
+                    "encoding",
+                    "delimiter",
+                    "sheet",
+                    "header_row",
+                    "columns",
+                    "mapping",
+                    "stats",
+                    "total_rows",
+                    "failure",
+                ],
+                changes={"rows": [None, batch.total_rows]},
+            )
         return "inspected"
     finally:
         engine.release(batch)

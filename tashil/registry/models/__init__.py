@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import ScopePaths, scoped
 from tashil.core import jalali
-from tashil.core.models import TimeStampedModel, VersionedModel
+from tashil.core.models import BilingualName, TimeStampedModel, VersionedModel
 from tashil.core.validators import format_mobile_display
 
 # The spreadsheet imports' tables live in their own module; imported here so
@@ -350,7 +350,7 @@ class VulnerabilityIndicatorQuerySet(models.QuerySet):
     )
 
 
-class VulnerabilityIndicator(VersionedModel):
+class VulnerabilityIndicator(BilingualName, VersionedModel):
     """One indicator of a province's catalogue. `code` selects the rule in
     vulnerability.py; `weight` and `parameter` (e.g. the age from which a
     person counts as elderly) are editable by the province's managers.
@@ -392,17 +392,6 @@ class VulnerabilityIndicator(VersionedModel):
                 fields=["province", "code"], name="indicator_unique_code_per_province"
             )
         ]
-
-    def __str__(self):
-        return self.name
-
-    @property
-    def name(self):
-        from django.utils.translation import get_language
-
-        if get_language() == "en" and self.name_en:
-            return self.name_en
-        return self.name_fa
 
 
 class VulnerabilityPolicy(VersionedModel):
