@@ -49,33 +49,25 @@ def send_to_users(users, body_fn, topic):
             notify_user(user=user, body=body_fn(), subject=_("Tashil"), topic=topic)
 
 
-def liaisons_of(agency):
+def _members(role, **where):
     return [
         m.user
-        for m in RoleMembership.objects.active()
-        .filter(role=Role.AGENCY_LIAISON, agency=agency)
-        .select_related("user")
+        for m in RoleMembership.objects.active().filter(role=role, **where).select_related("user")
     ]
+
+
+def liaisons_of(agency):
+    return _members(Role.AGENCY_LIAISON, agency=agency)
 
 
 def office_managers_of(office):
     if office is None:
         return []
-    return [
-        m.user
-        for m in RoleMembership.objects.active()
-        .filter(role=Role.OFFICE_MANAGER, office=office)
-        .select_related("user")
-    ]
+    return _members(Role.OFFICE_MANAGER, office=office)
 
 
 def province_managers_of(province):
-    return [
-        m.user
-        for m in RoleMembership.objects.active()
-        .filter(role=Role.PROVINCE_MANAGER, province=province)
-        .select_related("user")
-    ]
+    return _members(Role.PROVINCE_MANAGER, province=province)
 
 
 def to_liaisons(referral, event: str) -> None:

@@ -3,6 +3,7 @@ tracks it by code and gives feedback; anyone reads the board. No login, no
 personal data shown, every write rate-limited and done by a service."""
 
 import datetime as dt
+import functools
 import json
 import uuid
 
@@ -381,6 +382,23 @@ def _tracked_demand(code):
     )
 
 
+def _by_tracking_code(view):
+    """The pages of one tracked demand: the miss limit is checked first, and
+    a code that finds nothing counts as a miss."""
+
+    @functools.wraps(view)
+    def wrapper(request, code):
+        limited = _track_limited(request)
+        if limited:
+            return limited
+        demand = _tracked_demand(code)
+        if demand is None:
+            return _not_found(request, code)
+        return view(request, demand)
+
+    return wrapper
+
+
 def _feedback_open(demand) -> bool:
     return (
         demand.is_closed and not demand.feedback.filter(created_at__gte=demand.closed_at).exists()
@@ -407,13 +425,8 @@ def _track_page(request, demand, *, form=None, status=200):
 
 @login_not_required
 @require_GET
-def track(request, code):
-    limited = _track_limited(request)
-    if limited:
-        return limited
-    demand = _tracked_demand(code)
-    if demand is None:
-        return _not_found(request, code)
+@_by_tracking_code
+def track(request, demand):
     return _track_page(request, demand)
 
 
@@ -426,15 +439,10 @@ def _no_online_feedback() -> str:
 
 @login_not_required
 @require_POST
-def feedback(request, code):
+@_by_tracking_code
+def feedback(request, demand):
     """The resident's answer. The tracking code is not enough: the last four
     digits of the mobile on file, or an SMS code, must come with it."""
-    limited = _track_limited(request)
-    if limited:
-        return limited
-    demand = _tracked_demand(code)
-    if demand is None:
-        return _not_found(request, code)
     url = reverse("public:track", args=[demand.code])
     if not ratelimit.hit("PUBLIC_FEEDBACK_PER_IP", ratelimit.ip_of(request)):
         lim = ratelimit.limit("PUBLIC_FEEDBACK_PER_IP")
@@ -499,14 +507,9 @@ def feedback(request, code):
 
 @login_not_required
 @require_POST
-def feedback_code(request, code):
+@_by_tracking_code
+def feedback_code(request, demand):
     """ "Send me a code by SMS": a one-time code to the mobile on file."""
-    limited = _track_limited(request)
-    if limited:
-        return limited
-    demand = _tracked_demand(code)
-    if demand is None:
-        return _not_found(request, code)
     url = reverse("public:track", args=[demand.code])
     if not _feedback_open(demand):
         return redirect(url)

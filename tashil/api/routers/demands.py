@@ -263,40 +263,45 @@ def create_demand(request, payload: DemandIn):
     return Status(201 if submission.created else 200, submission)
 
 
-@router.post("/demands/{code}/accept", response={200: DemandDetail, **WRITE_ERRORS})
-def accept_demand(request, code: str, payload: VersionIn):
+def _demand_action(request, code: str, payload: VersionIn, service, resolve=None) -> Demand:
+    """One path for every move of a demand: fetch it within the user's reach,
+    refuse a stale version, then hand the payload's fields to the service.
+    `resolve` turns codes in the payload into objects; it runs only after the
+    demand is found, so a bad code is reported only on a demand the user may
+    act on."""
     demand = _demand(request, code)
     _check_version(demand, payload.version)
-    services.demand_accept(
-        demand=demand, acting_user=request.user, expected_version=payload.version
-    )
+    fields = payload.model_dump(exclude={"version"})
+    if resolve is not None:
+        fields.update(resolve())
+    service(demand=demand, acting_user=request.user, expected_version=payload.version, **fields)
     return _detail(request, demand)
+
+
+@router.post("/demands/{code}/accept", response={200: DemandDetail, **WRITE_ERRORS})
+def accept_demand(request, code: str, payload: VersionIn):
+    return _demand_action(request, code, payload, services.demand_accept)
 
 
 @router.post("/demands/{code}/request-info", response={200: DemandDetail, **WRITE_ERRORS})
 def request_info(request, code: str, payload: RequestInfoIn):
-    demand = _demand(request, code)
-    _check_version(demand, payload.version)
-    services.demand_request_info(
-        demand=demand,
-        acting_user=request.user,
-        message=payload.message,
-        expected_version=payload.version,
-    )
-    return _detail(request, demand)
+    return _demand_action(request, code, payload, services.demand_request_info)
 
 
 @router.post("/demands/{code}/reject", response={200: DemandDetail, **WRITE_ERRORS})
 def reject_demand(request, code: str, payload: RejectIn):
-    demand = _demand(request, code)
-    _check_version(demand, payload.version)
-    services.demand_reject(
-        demand=demand,
-        acting_user=request.user,
-        reason=payload.reason,
-        expected_version=payload.version,
-    )
-    return _detail(request, demand)
+    return _demand_action(request, code, payload, services.demand_reject)
+
+
+def _merge_target(request, code: str) -> dict:
+    try:
+        into = permissions.access_demand(request.user, code, queryset=_visible(request))
+    except Http404:
+        into = None
+    if into is None:
+        _missed(request)
+        raise ValidationError({"into": _("No demand you can see has this tracking code.")})
+    return {"into": into}
 
 
 @router.post(
@@ -305,19 +310,18 @@ def reject_demand(request, code: str, payload: RejectIn):
     summary="Merge a duplicate into an open demand",
 )
 def merge_demand(request, code: str, payload: MergeIn):
-    demand = _demand(request, code)
-    _check_version(demand, payload.version)
-    try:
-        into = permissions.access_demand(request.user, payload.into, queryset=_visible(request))
-    except Http404:
-        into = None
-    if into is None:
-        _missed(request)
-        raise ValidationError({"into": _("No demand you can see has this tracking code.")})
-    services.demand_merge(
-        demand=demand, into=into, acting_user=request.user, expected_version=payload.version
+    return _demand_action(
+        request, code, payload, services.demand_merge, lambda: _merge_target(request, payload.into)
     )
-    return _detail(request, demand)
+
+
+def _visible_agency(request, code: str | None):
+    return _by_code(
+        Agency.objects.visible_to(request.user),
+        code,
+        "agency",
+        _("No agency you can see has this code."),
+    )
 
 
 @router.post(
@@ -326,24 +330,13 @@ def merge_demand(request, code: str, payload: MergeIn):
     summary="Refer to an agency",
 )
 def refer_demand(request, code: str, payload: ReferIn):
-    demand = _demand(request, code)
-    _check_version(demand, payload.version)
-    agency = _by_code(
-        Agency.objects.visible_to(request.user),
-        payload.agency,
-        "agency",
-        _("No agency you can see has this code."),
-    )
-    services.demand_refer(
-        demand=demand,
-        acting_user=request.user,
-        agency=agency,
-        letter_number=payload.letter_number,
-        letter_date=_date(payload.letter_date, "letter_date"),
-        note=payload.note,
-        expected_version=payload.version,
-    )
-    return _detail(request, demand)
+    def resolve():
+        return {
+            "agency": _visible_agency(request, payload.agency),
+            "letter_date": _date(payload.letter_date, "letter_date"),
+        }
+
+    return _demand_action(request, code, payload, services.demand_refer, resolve)
 
 
 @router.post(
@@ -352,16 +345,7 @@ def refer_demand(request, code: str, payload: ReferIn):
     summary="Close as resolved, partly resolved or not feasible",
 )
 def close_demand(request, code: str, payload: CloseIn):
-    demand = _demand(request, code)
-    _check_version(demand, payload.version)
-    services.demand_close(
-        demand=demand,
-        outcome=payload.outcome,
-        acting_user=request.user,
-        reason=payload.reason,
-        expected_version=payload.version,
-    )
-    return _detail(request, demand)
+    return _demand_action(request, code, payload, services.demand_close)
 
 
 # --- referrals -------------------------------------------------------------------------------
@@ -393,12 +377,7 @@ def list_referrals(
     qs = selectors.referral_list(
         user=request.user, status=status or "", sla=sla_state or "", sort=sort
     )
-    found = _by_code(
-        Agency.objects.visible_to(request.user),
-        agency,
-        "agency",
-        _("No agency you can see has this code."),
-    )
+    found = _visible_agency(request, agency)
     if found is not None:
         qs = qs.filter(agency=found)
     return _page(qs, page, page_size)

@@ -305,29 +305,29 @@ def _create(request, fmt):
     )
 
 
-@endpoint("GET")
-def request_detail(request, fmt, request_id):
+def _looked_up(request, key: str, not_found: str):
+    """A request by its id or token, within the asked jurisdiction; a miss
+    counts against the caller's lookup limit."""
     _check_lookups(request)
     province = _jurisdiction(request.GET)
     try:
-        demand = selectors.find_request(request_id, province)
+        return selectors.find_request(key, province)
     except Http404:
         _missed(request)
-        raise Open311Error(
-            404, _("service_request_id %(id)s was not found.") % {"id": request_id}
-        ) from None
+        raise Open311Error(404, not_found) from None
+
+
+@endpoint("GET")
+def request_detail(request, fmt, request_id):
+    demand = _looked_up(
+        request, request_id, _("service_request_id %(id)s was not found.") % {"id": request_id}
+    )
     return respond(fmt, "service_requests", [selectors.request_out(demand)])
 
 
 @endpoint("GET")
 def token_detail(request, fmt, token):
-    _check_lookups(request)
-    province = _jurisdiction(request.GET)
-    try:
-        demand = selectors.find_request(token, province)
-    except Http404:
-        _missed(request)
-        raise Open311Error(404, _("token %(token)s was not found.") % {"token": token}) from None
+    demand = _looked_up(request, token, _("token %(token)s was not found.") % {"token": token})
     return respond(
         fmt, "service_requests", [{"service_request_id": demand.public_id, "token": token}]
     )

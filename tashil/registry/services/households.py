@@ -17,6 +17,7 @@ from ..models import Consent, Household, HouseholdReferral, Membership
 from ..permissions import can_manage_household, can_manage_office_registry, require
 from ..selectors import active_consents
 from .common import HOUSEHOLD_FIELDS, TEXT_FIELDS, Errors, clean_text, recompute, record
+from .common_fields import reject_unknown
 
 
 def _clean_household(
@@ -74,9 +75,7 @@ def household_create(*, acting_user, office: Office, **fields) -> Household:
     """Register a household. `fields` are any of HOUSEHOLD_FIELDS; the area
     may be left out when a point is given, and is then found from it."""
     require(can_manage_office_registry(acting_user, office))
-    unknown = set(fields) - set(HOUSEHOLD_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown household fields: {sorted(unknown)}")
+    reject_unknown(fields, HOUSEHOLD_FIELDS, "household")
     errors = Errors()
     values = _clean_household(dict(fields), office, errors)
     errors.raise_if_any()
@@ -110,9 +109,7 @@ def household_update(
     *, household: Household, acting_user, expected_version: int | None = None, **fields
 ) -> Household:
     require(can_manage_household(acting_user, household))
-    unknown = set(fields) - set(HOUSEHOLD_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown household fields: {sorted(unknown)}")
+    reject_unknown(fields, HOUSEHOLD_FIELDS, "household")
     errors = Errors()
     values = _clean_household(dict(fields), household.office, errors, household=household)
     errors.raise_if_any()

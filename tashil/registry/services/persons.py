@@ -25,6 +25,7 @@ from .common import (
     recompute,
     record,
 )
+from .common_fields import reject_unknown
 from .memberships import relation_errors
 
 
@@ -112,9 +113,7 @@ def person_create(
 ) -> Person:
     """Register a person as a member of `household`."""
     require(can_manage_household(acting_user, household))
-    unknown = set(fields) - set(PERSON_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown person fields: {sorted(unknown)}")
+    reject_unknown(fields, PERSON_FIELDS, "person")
     errors = Errors()
     values = _clean_person({"first_name": "", "last_name": "", **fields}, errors, user=acting_user)
     relation_errors(errors, household, relation)
@@ -161,9 +160,7 @@ def person_update(
     require(can_manage_person(acting_user, person))
     if person.merged_into_id:
         raise_merged()
-    unknown = set(fields) - set(PERSON_FIELDS)
-    if unknown:
-        raise TypeError(f"unknown person fields: {sorted(unknown)}")
+    reject_unknown(fields, PERSON_FIELDS, "person")
     errors = Errors()
     values = _clean_person(dict(fields), errors, user=acting_user, person=person)
     errors.raise_if_any()
