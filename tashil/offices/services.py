@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from tashil.core import audit
 from tashil.core.errors import ConflictError
+from tashil.core.reuse_records import create_audited
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
@@ -399,16 +400,7 @@ def operator_create(
             "phone": phone,
         },
     )
-    operator.full_clean()
-    with transaction.atomic():
-        operator.save()
-        audit.record(
-            actor=acting_user,
-            action="operator.create",
-            obj=operator,
-            changes=_created_changes(operator, OPERATOR_FIELDS),
-        )
-    return operator
+    return create_audited(operator, OPERATOR_FIELDS, actor=acting_user, action="operator.create")
 
 
 def operator_version(operator: Operator) -> str:

@@ -8,7 +8,7 @@ from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
 from tashil.core.text import to_ascii_digits
 
 from .models import Consent, Household, Membership, Person
-from .services.common import ENDING_REASONS
+from .services.common import CIRCUMSTANCE_FIELDS, ENDING_REASONS, LIVING_FIELDS
 
 BLANK = [("", "—")]
 
@@ -141,15 +141,7 @@ class HouseholdForm(SectionsMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args, offices, areas, household=None, single_office=False, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in (
-            "dwelling_type",
-            "tenure",
-            "water",
-            "electricity",
-            "sewage",
-            "gas",
-            "main_income",
-        ):
+        for name in LIVING_FIELDS:
             self.fields[name].choices = _choices(Household, name)
         self.fields["area"].queryset = areas
         if household is not None or single_office:
@@ -159,11 +151,8 @@ class HouseholdForm(SectionsMixin, StyledFormMixin, forms.Form):
             self.fields["office"].label_from_instance = lambda obj: obj.name
         self.style_fields()
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        data.pop("office", None)
-        return data
+    def data_for_service(self, exclude=("version", "office")) -> dict:
+        return super().data_for_service(exclude)
 
 
 class HouseholdFilterForm(StyledFormMixin, forms.Form):
@@ -265,19 +254,7 @@ class PersonForm(SectionsMixin, StyledFormMixin, forms.Form):
                 "joined_on",
             ),
         ),
-        (
-            _("Circumstances"),
-            (
-                "marital_status",
-                "education",
-                "in_school",
-                "employment",
-                "has_disability",
-                "disability_note",
-                "chronic_illness",
-                "health_insurance",
-            ),
-        ),
+        (_("Circumstances"), CIRCUMSTANCE_FIELDS),
     )
 
     def __init__(self, *args, creating: bool, ask_confirm: bool = False, **kwargs):
@@ -293,11 +270,8 @@ class PersonForm(SectionsMixin, StyledFormMixin, forms.Form):
             del self.fields["confirm_new"]
         self.style_fields()
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        for name in ("version", "relation", "joined_on", "confirm_new"):
-            data.pop(name, None)
-        return data
+    def data_for_service(self, exclude=("version", "relation", "joined_on", "confirm_new")) -> dict:
+        return super().data_for_service(exclude)
 
 
 class MembershipEndForm(StyledFormMixin, forms.Form):

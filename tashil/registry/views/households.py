@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tashil.core.editing import save_form
+from tashil.core.editing import save_form, update_with
 from tashil.geo.models import Area
 
 from .. import selectors
@@ -89,7 +89,7 @@ def household_create(request):
         lambda data: household_services.household_create(
             acting_user=request.user,
             office=data.get("office") or offices[0],
-            **form.service_fields(),
+            **form.data_for_service(),
         ),
         message=_("The household was registered. Now add its members."),
         success=lambda household: redirect("registry:person_create", pk=household.pk),
@@ -126,12 +126,7 @@ def household_edit(request, pk):
     return save_form(
         request,
         form,
-        lambda data: household_services.household_update(
-            household=household,
-            acting_user=request.user,
-            expected_version=data["version"],
-            **form.service_fields(),
-        ),
+        update_with(household_services.household_update, request, form, household=household),
         message=_("The changes were saved."),
         success=lambda _household: redirect("registry:household_detail", pk=household.pk),
         reload=reload,

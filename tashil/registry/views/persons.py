@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tashil.core import jalali
-from tashil.core.editing import save_form
+from tashil.core.editing import save_form, update_with
 
 from .. import dedupe, selectors
 from ..forms import PersonForm
@@ -72,7 +72,7 @@ def person_create(request, pk):
                     household=household,
                     relation=data["relation"],
                     joined_on=data["joined_on"],
-                    **form.service_fields(),
+                    **form.data_for_service(),
                 )
             except ValidationError as error:
                 form.apply_service_error(error)
@@ -210,12 +210,7 @@ def person_edit(request, pk):
     return save_form(
         request,
         form,
-        lambda data: person_services.person_update(
-            person=person,
-            acting_user=request.user,
-            expected_version=data["version"],
-            **form.service_fields(),
-        ),
+        update_with(person_services.person_update, request, form, person=person),
         message=_("The changes were saved."),
         success=lambda _person: redirect("registry:person_detail", pk=person.pk),
         on_error=on_error,
