@@ -20,3 +20,16 @@ def create_audited(instance, fields, *, actor, action: str, province=None, offic
             office=office,
         )
     return instance
+
+
+def record_in_office(office, action: str, obj, changes, *, actor):
+    """The audit row of a change made inside `office`: the office's and its
+    province's managers see it."""
+    return audit.record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        changes=changes,
+        province=office.province,
+        office=office,
+    )

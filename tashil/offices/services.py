@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from tashil.core import audit
 from tashil.core.errors import ConflictError
-from tashil.core.reuse_records import create_audited
+from tashil.core.reuse_records import create_audited, record_in_office
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
@@ -279,14 +279,7 @@ def office_update(*, office: Office, acting_user, expected_version: int | None, 
                 if after != before["areas"]:
                     current.areas.set(areas)
                     changes["areas"] = [before["areas"], after]
-            audit.record(
-                actor=acting_user,
-                action="office.update",
-                obj=current,
-                changes=changes,
-                province=current.province,
-                office=current,
-            )
+            record_in_office(current, "office.update", current, changes, actor=acting_user)
     except IntegrityError:
         raise ValidationError({"code": [_("Another office already uses this code.")]}) from None
     _copy_back(current, office, [*fields, "version", "updated_at"])

@@ -23,7 +23,7 @@ from tashil.core.validators import format_mobile_display
 from tashil.system.audit import record_export
 
 from . import selectors
-from .forms import HouseholdFilterForm
+from .forms import HouseholdFilterForm, scoped_filter_form
 from .importer.columns import FIELDS
 from .models import Connection, Household, Membership, Person
 from .permissions import can_manage_household, can_use_registry
@@ -69,20 +69,10 @@ def _filters(user, params: dict) -> dict | None:
             data.setlist(key, values)
     if not data:
         return {}
-    form = HouseholdFilterForm(
-        data, areas=selectors.registry_areas(user), groups=selectors.group_choices()
-    )
+    form = scoped_filter_form(HouseholdFilterForm, data, user)
     if not form.is_valid():
         return None
-    d = form.cleaned_data
-    return {
-        "area": d["area"],
-        "group": d["group"],
-        "vulnerable_only": d["vulnerable"],
-        "hazard": d["hazard"],
-        "query": d["q"].strip(),
-        "sort": d["sort"] or "updated",
-    }
+    return form.filters()
 
 
 def export_queryset(*, user, params: dict):

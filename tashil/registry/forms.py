@@ -7,6 +7,7 @@ from tashil.agencies.models import Agency, DemandCategory
 from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
 from tashil.core.text import to_ascii_digits
 
+from . import selectors
 from .models import Consent, Household, Membership, Person
 from .services.common import CIRCUMSTANCE_FIELDS, ENDING_REASONS, LIVING_FIELDS
 
@@ -189,6 +190,18 @@ class HouseholdFilterForm(StyledFormMixin, forms.Form):
         self.fields["group"].choices = [("", _("All"))] + list(groups)
         self.style_fields()
 
+    def filters(self) -> dict:
+        """The valid form as the household list's filters."""
+        d = self.cleaned_data
+        return {
+            "area": d["area"],
+            "group": d["group"],
+            "vulnerable_only": d["vulnerable"],
+            "hazard": d["hazard"],
+            "query": d["q"].strip(),
+            "sort": d["sort"] or "updated",
+        }
+
 
 class VulnerableFilterForm(StyledFormMixin, forms.Form):
     area = AreaChoiceField(
@@ -201,6 +214,16 @@ class VulnerableFilterForm(StyledFormMixin, forms.Form):
         self.fields["area"].queryset = areas
         self.fields["group"].choices = [("", _("All vulnerable households"))] + list(groups)
         self.style_fields()
+
+
+def initial_of(record, fields) -> dict:
+    """An edit form's first values: the record's `fields` and the version it was read at."""
+    return {**{name: getattr(record, name) for name in fields}, "version": record.version}
+
+
+def scoped_filter_form(form_class, data, user):
+    """A household filter form offering the areas and groups `user` may filter by."""
+    return form_class(data, areas=selectors.registry_areas(user), groups=selectors.group_choices())
 
 
 # --- Persons -------------------------------------------------------------------------------------
