@@ -1,13 +1,6 @@
 """Writes to agencies, the demand category tree and the routing table.
 
-Who may do what:
-
-- national administrators: everything;
-- province managers: the agencies of their provinces (including jurisdiction),
-  the routing rules of those agencies, and the category tree, which is one
-  taxonomy shared by the provinces;
-- an agency's liaisons: that agency's phone and email only;
-- office managers, facilitators and analysts: read only.
+Who may do what is written once, in `tashil.agencies.permissions`.
 """
 
 import re
@@ -18,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
+from tashil.core.reuse_records import create_audited
 from tashil.core.services import save_versioned
 from tashil.core.text import join_words, normalize, to_ascii_digits
 from tashil.geo.models import Area
@@ -339,17 +333,13 @@ def category_create(
         sort_order=sort_order,
         **values,
     )
-    category.full_clean()
-    with transaction.atomic():
-        category.save()
-        audit.record(
-            actor=acting_user,
-            action="category.create",
-            obj=category,
-            changes=audit.diff({}, audit.snapshot(category, CATEGORY_FIELDS)),
-            province=_audit_province_for(acting_user),
-        )
-    return category
+    return create_audited(
+        category,
+        CATEGORY_FIELDS,
+        actor=acting_user,
+        action="category.create",
+        province=_audit_province_for(acting_user),
+    )
 
 
 def category_update(*, category: DemandCategory, acting_user, **fields) -> DemandCategory:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from tashil.accounts.scopes import scope_of
 from tashil.core.editing import form_page, save_form
+from tashil.core.reuse_editing import rebound
 from tashil.geo.models import Area
 
 from . import permissions, selectors, services
@@ -197,11 +198,7 @@ def agency_edit(request, code):
         # Keep what the user typed, show what is saved now, and take the
         # current version so that saving again is a deliberate overwrite.
         shown["agency"] = get_object_or_404(selectors.agency_detail_queryset(user), pk=agency.pk)
-        data = request.POST.copy()
-        data["version"] = str(shown["agency"].version)
-        again = make_form(data)
-        again.is_valid()
-        return again
+        return rebound(form, make_form, request, shown["agency"].version)
 
     return save_form(
         request,

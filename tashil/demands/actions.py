@@ -2,16 +2,20 @@
 office's moves of a referral. Each runs one service and goes back to the page;
 a refused input or a conflict shows the page again with the input kept."""
 
+from functools import wraps
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tashil.agencies.models import Agency
 from tashil.core.editing import save_form
 from tashil.core.errors import ConflictError
+from tashil.core.reuse_editing import rebound
 
 from . import permissions, selectors, services
 from .forms import (
@@ -59,13 +63,9 @@ def _after_action(request, demand, key, make_form, call, success, *, current_ver
     def reload():
         # The user's input stays; the form now carries the version just read,
         # so sending it again is a deliberate decision.
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(
-            current_version() if current_version else saved().version
+        return rebound(
+            form, make_form, request, current_version() if current_version else saved().version
         )
-        again = make_form(data)
-        again.is_valid()
-        return again
 
     def page(edit):
         return _demand_page(
@@ -87,69 +87,73 @@ def _after_action(request, demand, key, make_form, call, success, *, current_ver
     )
 
 
-@staff_required
-@require_POST
-def demand_accept(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "accept",
-        AcceptForm,
-        lambda d: services.demand_accept(
-            demand=demand, acting_user=request.user, expected_version=d["version"]
-        ),
-        _("The demand is accepted."),
-    )
+def _works_on_demand(view):
+    """A POST by office staff on a demand they work on: the view gets the
+    demand instead of its tracking code."""
+
+    @staff_required
+    @require_POST
+    @wraps(view)
+    def wrapper(request, code, *args, **kwargs):
+        demand = _get_demand(request, code)
+        _require_work(request, demand)
+        return view(request, demand, *args, **kwargs)
+
+    return wrapper
 
 
-@staff_required
-@require_POST
-def demand_request_info(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "info",
-        RequestInfoForm,
-        lambda d: services.demand_request_info(
-            demand=demand,
-            acting_user=request.user,
-            message=d["message"],
-            expected_version=d["version"],
-        ),
-        _("The request for information was sent."),
-    )
+def _plain_action(key, form_class, service, fields, success):
+    """An action whose service takes the demand, the form's `fields` and the
+    version the page was loaded at."""
+
+    @_works_on_demand
+    def view(request, demand):
+        return _after_action(
+            request,
+            demand,
+            key,
+            lambda data: form_class(data, request.FILES),
+            lambda d: service(
+                demand=demand,
+                acting_user=request.user,
+                expected_version=d["version"],
+                **{name: d[name] for name in fields},
+            ),
+            success,
+        )
+
+    return view
 
 
-@staff_required
-@require_POST
-def demand_reject(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "reject",
-        RejectForm,
-        lambda d: services.demand_reject(
-            demand=demand,
-            acting_user=request.user,
-            reason=d["reason"],
-            expected_version=d["version"],
-        ),
-        _("The demand is rejected; the resident is told the reason."),
-    )
+demand_accept = _plain_action(
+    "accept", AcceptForm, services.demand_accept, (), gettext_lazy("The demand is accepted.")
+)
+demand_request_info = _plain_action(
+    "info",
+    RequestInfoForm,
+    services.demand_request_info,
+    ("message",),
+    gettext_lazy("The request for information was sent."),
+)
+demand_reject = _plain_action(
+    "reject",
+    RejectForm,
+    services.demand_reject,
+    ("reason",),
+    gettext_lazy("The demand is rejected; the resident is told the reason."),
+)
+demand_close = _plain_action(
+    "close",
+    CloseForm,
+    services.demand_close,
+    ("outcome", "reason", "evidence"),
+    gettext_lazy("The demand is closed; the resident is asked for feedback."),
+)
 
 
-@staff_required
-@require_POST
-def demand_merge(request, code):
+@_works_on_demand
+def demand_merge(request, demand):
     user = request.user
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
 
     def call(d):
         target = Demand.objects.visible_to(user).filter(code=d["into"]).first()
@@ -169,12 +173,9 @@ def demand_merge(request, code):
     )
 
 
-@staff_required
-@require_POST
-def demand_refer(request, code):
+@_works_on_demand
+def demand_refer(request, demand):
     user = request.user
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
     agencies = Agency.objects.filter(province_id=demand.province_id, is_active=True)
     return _after_action(
         request,
@@ -194,39 +195,14 @@ def demand_refer(request, code):
     )
 
 
-@staff_required
-@require_POST
-def demand_close(request, code):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
-    return _after_action(
-        request,
-        demand,
-        "close",
-        lambda data: CloseForm(data, request.FILES),
-        lambda d: services.demand_close(
-            demand=demand,
-            outcome=d["outcome"],
-            acting_user=request.user,
-            reason=d["reason"],
-            evidence=d["evidence"],
-            expected_version=d["version"],
-        ),
-        _("The demand is closed; the resident is asked for feedback."),
-    )
-
-
 def _demand_referral(request, demand, pk) -> Referral:
     referral = get_object_or_404(Referral.objects.select_related("agency"), pk=pk, demand=demand)
     referral.demand = demand
     return referral
 
 
-@staff_required
-@require_POST
-def follow_up(request, code, pk):
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
+@_works_on_demand
+def follow_up(request, demand, pk):
     referral = _demand_referral(request, demand, pk)
     return _after_action(
         request,
@@ -252,12 +228,9 @@ def _move_status(request) -> ReferralStatus:
         raise Http404 from None
 
 
-@staff_required
-@require_POST
-def office_referral_move(request, code, pk):
+@_works_on_demand
+def office_referral_move(request, demand, pk):
     """The office accepts an agency's answer as done, or sends it back."""
-    demand = _get_demand(request, code)
-    _require_work(request, demand)
     referral = _demand_referral(request, demand, pk)
     to_status = _move_status(request)
     if to_status not in REFERRAL.targets(referral, request.user, side="office"):

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_GET, require_POST
 from tashil.accounts.scopes import scope_of
 from tashil.core.editing import save_form
 from tashil.core.errors import ConflictError
+from tashil.core.reuse_editing import rebound
 from tashil.core.validators import format_mobile_display
 
 from . import permissions, selectors, services
@@ -134,11 +135,12 @@ def referral_move(request, pk):
         return permissions.access_referral(user, pk)
 
     def reload():
-        data = request.POST.copy()
-        data[form.add_prefix("version")] = str(saved().version)
-        again = ReferralMoveForm(data, request.FILES, to_status=to_status)
-        again.is_valid()
-        return again
+        return rebound(
+            form,
+            lambda data: ReferralMoveForm(data, request.FILES, to_status=to_status),
+            request,
+            saved().version,
+        )
 
     return save_form(
         request,

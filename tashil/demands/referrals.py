@@ -28,6 +28,7 @@ from .models import (
 from .workflow import (
     DEMAND,
     REFERRAL,
+    attach_files,
     clean_text,
     move_demand,
     record_audit,
@@ -198,16 +199,14 @@ def referral_move(
         )
         if (from_status in CLOCK_RUNNING_STATUSES) != (to_status in CLOCK_RUNNING_STATUSES):
             sync_next_due_date(demand)
-        for upload, content_type in zip(attachments, photo_types, strict=True):
-            Attachment.objects.create(
-                demand=demand,
-                referral=referral,
-                kind=Attachment.Kind.ANSWER,
-                file=upload,
-                content_type=content_type,
-                size=upload.size,
-                uploaded_by=acting_user,
-            )
+        attach_files(
+            demand,
+            Attachment.Kind.ANSWER,
+            attachments,
+            photo_types,
+            uploaded_by=acting_user,
+            referral=referral,
+        )
         if to_status == ReferralStatus.ANSWERED:
             messages.to_resident(demand, "answered", agency=referral.agency.name_fa)
         if to_status in (

@@ -45,6 +45,7 @@ from .workflow import (
     DEMAND,
     MAX_PHOTO_BYTES,
     PHOTO_TYPES,
+    attach_files,
     clean_text,
     move_demand,
     record_audit,
@@ -214,15 +215,13 @@ def demand_submit(
     try:
         with transaction.atomic():
             demand.save()
-            for photo, content_type in zip(photos, photo_types, strict=True):
-                Attachment.objects.create(
-                    demand=demand,
-                    kind=Attachment.Kind.PHOTO,
-                    file=photo,
-                    content_type=content_type,
-                    size=photo.size,
-                    uploaded_by=demand.created_by,
-                )
+            attach_files(
+                demand,
+                Attachment.Kind.PHOTO,
+                photos,
+                photo_types,
+                uploaded_by=demand.created_by,
+            )
             record_event(
                 demand,
                 EventKind.SUBMITTED,
@@ -284,44 +283,55 @@ def demand_accept(*, demand: Demand, acting_user, expected_version: int | None =
     return demand
 
 
-def demand_request_info(
-    *, demand: Demand, acting_user, message: str, expected_version: int | None = None
-) -> Demand:
-    DEMAND.authorize(demand, acting_user, name="request_info")
-    message = clean_text(message)
-    if not message:
-        raise ValidationError({"message": _("Write what information is needed.")})
+def _move_telling_resident(
+    demand, acting_user, move, status, field, text, missing, expected_version
+):
+    """A move whose written text is both its reason and the resident's message."""
+    DEMAND.authorize(demand, acting_user, name=move)
+    text = clean_text(text)
+    if not text:
+        raise ValidationError({field: missing})
     with transaction.atomic():
         move_demand(
             demand,
-            DemandStatus.NEEDS_INFO,
+            status,
             actor=acting_user,
             expected_version=expected_version,
-            reason=message,
-            public_note=message,
+            reason=text,
+            public_note=text,
         )
-        messages.to_resident(demand, "needs_info", message=message)
+        messages.to_resident(demand, status.value, **{field: text})
     return demand
+
+
+def demand_request_info(
+    *, demand: Demand, acting_user, message: str, expected_version: int | None = None
+) -> Demand:
+    return _move_telling_resident(
+        demand,
+        acting_user,
+        "request_info",
+        DemandStatus.NEEDS_INFO,
+        "message",
+        message,
+        _("Write what information is needed."),
+        expected_version,
+    )
 
 
 def demand_reject(
     *, demand: Demand, acting_user, reason: str, expected_version: int | None = None
 ) -> Demand:
-    DEMAND.authorize(demand, acting_user, name="reject")
-    reason = clean_text(reason)
-    if not reason:
-        raise ValidationError({"reason": _("Give the reason; the resident is told.")})
-    with transaction.atomic():
-        move_demand(
-            demand,
-            DemandStatus.REJECTED,
-            actor=acting_user,
-            expected_version=expected_version,
-            reason=reason,
-            public_note=reason,
-        )
-        messages.to_resident(demand, "rejected", reason=reason)
-    return demand
+    return _move_telling_resident(
+        demand,
+        acting_user,
+        "reject",
+        DemandStatus.REJECTED,
+        "reason",
+        reason,
+        _("Give the reason; the resident is told."),
+        expected_version,
+    )
 
 
 def demand_merge(
@@ -403,15 +413,7 @@ def demand_close(
             reason=reason,
             public_note=reason,
         )
-        for upload, content_type in zip(evidence, types, strict=True):
-            Attachment.objects.create(
-                demand=demand,
-                kind=Attachment.Kind.EVIDENCE,
-                file=upload,
-                content_type=content_type,
-                size=upload.size,
-                uploaded_by=acting_user,
-            )
+        attach_files(demand, Attachment.Kind.EVIDENCE, evidence, types, uploaded_by=acting_user)
         messages.to_resident(demand, "closed", outcome=DemandStatus(outcome).label)
     return demand
 

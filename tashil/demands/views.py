@@ -4,11 +4,9 @@ in `portal.py`. Views parse input, call a selector or a service, and render;
 the services decide who may do what, and the buttons shown are the moves
 `workflow` says the user may take now."""
 
-from functools import wraps
-
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -23,6 +21,8 @@ from tashil.core.editing import save_form
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
+from tashil.core.reuse_access import only_for
+from tashil.core.reuse_exports import export_answer
 from tashil.core.validators import format_mobile_display
 from tashil.geo.selectors import collection_for_areas
 from tashil.geo.views import map_context
@@ -51,27 +51,10 @@ COUNT_CAP = 1000
 ALIASES = {"photo": "photos"}
 
 
-def staff_required(view):
-    """Demand rows are for office staff, province managers and national
-    administrators; liaisons use the agency portal, analysts the statistics."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.is_demand_staff(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
-def portal_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not selectors.can_use_portal(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Demand rows are for office staff, province managers and national
+# administrators; liaisons use the agency portal, analysts the statistics.
+staff_required = only_for(selectors.is_demand_staff)
+portal_required = only_for(selectors.can_use_portal)
 
 
 def _get_demand(request, code) -> Demand:
@@ -375,18 +358,14 @@ def attachment(request, pk):
 @require_POST
 def export(request):
     file_format = request.POST.get("format", "xlsx")
-    try:
-        result = exports.export_demands(
+    return export_answer(
+        request,
+        lambda: exports.export_demands(
             user=request.user, params=exports.params_of(request.GET), file_format=file_format
-        )
-    except ValidationError:
-        messages.error(request, _("Correct the filter before exporting."))
-        return redirect(f"{reverse('demands:list')}?{request.GET.urlencode()}")
-    if result.job is not None:
-        return redirect("demands:export_job", pk=result.job.pk)
-    response = HttpResponse(result.content, content_type=result.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    return response
+        ),
+        back=reverse("demands:list"),
+        job_page="demands:export_job",
+    )
 
 
 def _own_job(request, pk) -> ExportJob:

@@ -19,6 +19,7 @@ from .models import (
     CLOCK_RUNNING_STATUSES,
     CLOSED_STATUSES,
     OPEN_STATUSES,
+    Attachment,
     Demand,
     DemandEvent,
     DemandStatus,
@@ -34,6 +35,20 @@ PHOTO_TYPES = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp"}
 def clean_text(value: str | None) -> str:
     """Residents' text is plain text: any HTML or script is removed, not escaped."""
     return normalize(nh3.clean(value or "", tags=set(), strip_comments=True)).strip()
+
+
+def attach_files(demand, kind, uploads, content_types, *, uploaded_by, referral=None) -> None:
+    """Store checked uploads on the demand (`content_types` as the checks found them)."""
+    for upload, content_type in zip(uploads, content_types, strict=True):
+        Attachment.objects.create(
+            demand=demand,
+            referral=referral,
+            kind=kind,
+            file=upload,
+            content_type=content_type,
+            size=upload.size,
+            uploaded_by=uploaded_by,
+        )
 
 
 def validate_photo(upload) -> str:
@@ -144,16 +159,21 @@ TRIAGE = {D.NEW, D.NEEDS_INFO}
 WORKED_ON = {D.ACCEPTED, D.REFERRED}
 
 
-def _log_demand(demand, move, user, *, note="", public_note=""):
+def _log_demand(
+    demand, move, user, *, kind=EventKind.STATUS, referral=None, note="", public_note="", data=None
+):
+    """A move's row on the demand's timeline; residents see every move."""
     record_event(
         demand,
-        EventKind.STATUS,
+        kind,
         actor=user,
+        referral=referral,
         from_status=move.source,
         to_status=move.target,
         note=note,
         public_note=public_note,
         is_public=True,
+        data=data,
     )
 
 
@@ -226,18 +246,9 @@ def move_demand(
 R = ReferralStatus
 
 
-def _log_referral(referral, move, user, *, note="", public_note="", data=None):
-    record_event(
-        referral.demand,
-        EventKind.REFERRAL_STATUS,
-        actor=user,
-        referral=referral,
-        from_status=move.source,
-        to_status=move.target,
-        note=note,
-        public_note=public_note,
-        is_public=True,
-        data=data,
+def _log_referral(referral, move, user, **notes):
+    _log_demand(
+        referral.demand, move, user, kind=EventKind.REFERRAL_STATUS, referral=referral, **notes
     )
 
 

@@ -156,15 +156,9 @@ def hazard_zones_within(*, area: Area, user):
 # --- GeoJSON for maps ------------------------------------------------------
 
 AREA_FIELDS = ("code", "name_fa", "name_en", "level", "is_marginal", "population", "boundary")
-HAZARD_FIELDS = (
-    "code",
-    "name_fa",
-    "name_en",
-    "hazard_type",
-    "risk_level",
-    "boundary",
-    "area__code",
-)
+# What a hazard zone is, on the map and in its edit form alike.
+HAZARD_SHAPE = ("code", "name_fa", "name_en", "hazard_type", "risk_level", "boundary")
+HAZARD_FIELDS = (*HAZARD_SHAPE, "area__code")
 
 
 def _url_maker(name: str):

@@ -19,7 +19,7 @@ from tashil.core.text import normalize, strip_bidi_controls
 
 from . import lookup
 from .models import Area, HazardZone
-from .selectors import province_of
+from .selectors import HAZARD_SHAPE, province_of
 
 AREA_EDITABLE = (
     "name_fa",
@@ -30,17 +30,7 @@ AREA_EDITABLE = (
     "note",
     "boundary",
 )
-HAZARD_EDITABLE = (
-    "area",
-    "code",
-    "name_fa",
-    "name_en",
-    "hazard_type",
-    "risk_level",
-    "boundary",
-    "households_estimate",
-    "description",
-)
+HAZARD_EDITABLE = ("area", *HAZARD_SHAPE, "households_estimate", "description")
 _NAMES = {"name_fa", "name_en"}
 _FREE_TEXT = {"note", "description"}
 

@@ -8,6 +8,7 @@ from tashil.core.forms import JalaliDateField, MobileField, RecordForm, StyledFo
 from tashil.geo.models import Area
 
 from .models import Office, Operator
+from .services import OFFICE_FIELDS
 
 ROLE_LABELS = dict(Role.choices)
 
@@ -56,19 +57,8 @@ class OfficeForm(StyledForm):
         if office is not None:
             initial = {
                 name: getattr(office, name)
-                for name in (
-                    "code",
-                    "name_fa",
-                    "name_en",
-                    "opened_on",
-                    "contract_start",
-                    "contract_end",
-                    "address",
-                    "phone",
-                    "latitude",
-                    "longitude",
-                    "note",
-                )
+                for name in OFFICE_FIELDS
+                if name not in ("county", "operator")
             }
             initial |= {
                 "county": office.county_id,

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from tashil.core import audit
 from tashil.core.errors import ConflictError
+from tashil.core.reuse_records import create_audited, record_in_office
 from tashil.core.services import save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
@@ -278,14 +279,7 @@ def office_update(*, office: Office, acting_user, expected_version: int | None, 
                 if after != before["areas"]:
                     current.areas.set(areas)
                     changes["areas"] = [before["areas"], after]
-            audit.record(
-                actor=acting_user,
-                action="office.update",
-                obj=current,
-                changes=changes,
-                province=current.province,
-                office=current,
-            )
+            record_in_office(current, "office.update", current, changes, actor=acting_user)
     except IntegrityError:
         raise ValidationError({"code": [_("Another office already uses this code.")]}) from None
     _copy_back(current, office, [*fields, "version", "updated_at"])
@@ -399,16 +393,7 @@ def operator_create(
             "phone": phone,
         },
     )
-    operator.full_clean()
-    with transaction.atomic():
-        operator.save()
-        audit.record(
-            actor=acting_user,
-            action="operator.create",
-            obj=operator,
-            changes=_created_changes(operator, OPERATOR_FIELDS),
-        )
-    return operator
+    return create_audited(operator, OPERATOR_FIELDS, actor=acting_user, action="operator.create")
 
 
 def operator_version(operator: Operator) -> str:

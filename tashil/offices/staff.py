@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tashil.accounts.models import RoleMembership, User
 from tashil.accounts.scopes import forget_scope
 from tashil.core import audit
+from tashil.core.reuse_records import record_in_office
 from tashil.core.text import normalize
 from tashil.core.validators import normalize_mobile
 
@@ -58,14 +59,7 @@ def _add_membership(
     changes = audit.diff(
         before, {"user": user.username, "role": role, "title": title, "is_active": True}
     )
-    audit.record(
-        actor=acting_user,
-        action="office.staff_add",
-        obj=membership,
-        changes=changes,
-        province=office.province,
-        office=office,
-    )
+    record_in_office(office, "office.staff_add", membership, changes, actor=acting_user)
     forget_scope(user)
     return membership
 
@@ -156,13 +150,12 @@ def staff_add_new_user(
     try:
         with transaction.atomic():
             user.save()
-            audit.record(
+            record_in_office(
+                office,
+                "user.create",
+                user,
+                audit.diff({}, {"username": user.username, "mobile": user.mobile or None}),
                 actor=acting_user,
-                action="user.create",
-                obj=user,
-                changes=audit.diff({}, {"username": user.username, "mobile": user.mobile or None}),
-                province=office.province,
-                office=office,
             )
             membership = _add_membership(
                 office=office, user=user, role=role, title=normalize(title), acting_user=acting_user
@@ -188,13 +181,8 @@ def staff_remove(*, membership: RoleMembership, acting_user) -> RoleMembership:
             return current
         current.is_active = False
         current.save(update_fields=["is_active"])
-        audit.record(
-            actor=acting_user,
-            action="office.staff_remove",
-            obj=current,
-            changes={"is_active": [True, False]},
-            province=office.province,
-            office=office,
+        record_in_office(
+            office, "office.staff_remove", current, {"is_active": [True, False]}, actor=acting_user
         )
     membership.is_active = False
     forget_scope(membership.user)

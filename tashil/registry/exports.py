@@ -23,7 +23,7 @@ from tashil.core.validators import format_mobile_display
 from tashil.system.audit import record_export
 
 from . import selectors
-from .forms import HouseholdFilterForm
+from .forms import HouseholdFilterForm, scoped_filter_form
 from .importer.columns import FIELDS
 from .models import Connection, Household, Membership, Person
 from .permissions import can_manage_household, can_use_registry
@@ -69,20 +69,10 @@ def _filters(user, params: dict) -> dict | None:
             data.setlist(key, values)
     if not data:
         return {}
-    form = HouseholdFilterForm(
-        data, areas=selectors.registry_areas(user), groups=selectors.group_choices()
-    )
+    form = scoped_filter_form(HouseholdFilterForm, data, user)
     if not form.is_valid():
         return None
-    d = form.cleaned_data
-    return {
-        "area": d["area"],
-        "group": d["group"],
-        "vulnerable_only": d["vulnerable"],
-        "hazard": d["hazard"],
-        "query": d["q"].strip(),
-        "sort": d["sort"] or "updated",
-    }
+    return form.filters()
 
 
 def export_queryset(*, user, params: dict):
@@ -152,6 +142,22 @@ def _household_columns(personal: bool) -> list[tuple[str, object]]:
     return columns
 
 
+def _living_values(h) -> dict:
+    """Dwelling, services, income and support: the same cells in both layouts."""
+    return {
+        "dwelling_type": _label(Household.DwellingType, h.dwelling_type),
+        "tenure": _label(Household.Tenure, h.tenure),
+        "water": _label(Connection, h.water),
+        "electricity": _label(Connection, h.electricity),
+        "sewage": _label(Connection, h.sewage),
+        "gas": _label(Connection, h.gas),
+        "main_income": _label(Household.Income, h.main_income),
+        "support_relief": _yes(h.support_relief),
+        "support_welfare": _yes(h.support_welfare),
+        "support_other": h.support_other,
+    }
+
+
 def _household_values(h, personal: bool) -> dict:
     head = _head(h)
     values = {
@@ -164,16 +170,7 @@ def _household_values(h, personal: bool) -> dict:
         "vulnerable": _yes(h.is_vulnerable),
         "groups": "، ".join(v.indicator.name for v in h.vulnerabilities.all()),
         "hazard": h.hazard_zone.name if h.hazard_zone_id else "",
-        "dwelling_type": _label(Household.DwellingType, h.dwelling_type),
-        "tenure": _label(Household.Tenure, h.tenure),
-        "water": _label(Connection, h.water),
-        "electricity": _label(Connection, h.electricity),
-        "sewage": _label(Connection, h.sewage),
-        "gas": _label(Connection, h.gas),
-        "main_income": _label(Household.Income, h.main_income),
-        "support_relief": _yes(h.support_relief),
-        "support_welfare": _yes(h.support_welfare),
-        "support_other": h.support_other,
+        **_living_values(h),
         "updated": h.updated_at,
     }
     if personal:
@@ -204,16 +201,7 @@ def _member_values(h, m: Membership) -> dict:
         "address": h.address,
         "latitude": h.latitude,
         "longitude": h.longitude,
-        "dwelling_type": _label(Household.DwellingType, h.dwelling_type),
-        "tenure": _label(Household.Tenure, h.tenure),
-        "water": _label(Connection, h.water),
-        "electricity": _label(Connection, h.electricity),
-        "sewage": _label(Connection, h.sewage),
-        "gas": _label(Connection, h.gas),
-        "main_income": _label(Household.Income, h.main_income),
-        "support_relief": _yes(h.support_relief),
-        "support_welfare": _yes(h.support_welfare),
-        "support_other": h.support_other,
+        **_living_values(h),
         "household_note": h.note,
         "national_code": p.national_code or "",
         "first_name": p.first_name,

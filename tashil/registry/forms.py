@@ -7,8 +7,9 @@ from tashil.agencies.models import Agency, DemandCategory
 from tashil.core.forms import JalaliDateField, MobileField, StyledFormMixin
 from tashil.core.text import to_ascii_digits
 
+from . import selectors
 from .models import Consent, Household, Membership, Person
-from .services.common import ENDING_REASONS
+from .services.common import CIRCUMSTANCE_FIELDS, ENDING_REASONS, LIVING_FIELDS
 
 BLANK = [("", "—")]
 
@@ -141,15 +142,7 @@ class HouseholdForm(SectionsMixin, StyledFormMixin, forms.Form):
 
     def __init__(self, *args, offices, areas, household=None, single_office=False, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in (
-            "dwelling_type",
-            "tenure",
-            "water",
-            "electricity",
-            "sewage",
-            "gas",
-            "main_income",
-        ):
+        for name in LIVING_FIELDS:
             self.fields[name].choices = _choices(Household, name)
         self.fields["area"].queryset = areas
         if household is not None or single_office:
@@ -159,11 +152,8 @@ class HouseholdForm(SectionsMixin, StyledFormMixin, forms.Form):
             self.fields["office"].label_from_instance = lambda obj: obj.name
         self.style_fields()
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        data.pop("version", None)
-        data.pop("office", None)
-        return data
+    def data_for_service(self, exclude=("version", "office")) -> dict:
+        return super().data_for_service(exclude)
 
 
 class HouseholdFilterForm(StyledFormMixin, forms.Form):
@@ -200,6 +190,18 @@ class HouseholdFilterForm(StyledFormMixin, forms.Form):
         self.fields["group"].choices = [("", _("All"))] + list(groups)
         self.style_fields()
 
+    def filters(self) -> dict:
+        """The valid form as the household list's filters."""
+        d = self.cleaned_data
+        return {
+            "area": d["area"],
+            "group": d["group"],
+            "vulnerable_only": d["vulnerable"],
+            "hazard": d["hazard"],
+            "query": d["q"].strip(),
+            "sort": d["sort"] or "updated",
+        }
+
 
 class VulnerableFilterForm(StyledFormMixin, forms.Form):
     area = AreaChoiceField(
@@ -212,6 +214,16 @@ class VulnerableFilterForm(StyledFormMixin, forms.Form):
         self.fields["area"].queryset = areas
         self.fields["group"].choices = [("", _("All vulnerable households"))] + list(groups)
         self.style_fields()
+
+
+def initial_of(record, fields) -> dict:
+    """An edit form's first values: the record's `fields` and the version it was read at."""
+    return {**{name: getattr(record, name) for name in fields}, "version": record.version}
+
+
+def scoped_filter_form(form_class, data, user):
+    """A household filter form offering the areas and groups `user` may filter by."""
+    return form_class(data, areas=selectors.registry_areas(user), groups=selectors.group_choices())
 
 
 # --- Persons -------------------------------------------------------------------------------------
@@ -265,19 +277,7 @@ class PersonForm(SectionsMixin, StyledFormMixin, forms.Form):
                 "joined_on",
             ),
         ),
-        (
-            _("Circumstances"),
-            (
-                "marital_status",
-                "education",
-                "in_school",
-                "employment",
-                "has_disability",
-                "disability_note",
-                "chronic_illness",
-                "health_insurance",
-            ),
-        ),
+        (_("Circumstances"), CIRCUMSTANCE_FIELDS),
     )
 
     def __init__(self, *args, creating: bool, ask_confirm: bool = False, **kwargs):
@@ -293,11 +293,8 @@ class PersonForm(SectionsMixin, StyledFormMixin, forms.Form):
             del self.fields["confirm_new"]
         self.style_fields()
 
-    def service_fields(self) -> dict:
-        data = dict(self.cleaned_data)
-        for name in ("version", "relation", "joined_on", "confirm_new"):
-            data.pop(name, None)
-        return data
+    def data_for_service(self, exclude=("version", "relation", "joined_on", "confirm_new")) -> dict:
+        return super().data_for_service(exclude)
 
 
 class MembershipEndForm(StyledFormMixin, forms.Form):

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from tashil.core.editing import form_page, save_form
 from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
+from tashil.core.reuse_exports import export_answer
 
 from . import exports
 from .import_forms import CommitForm, MappingForm, UploadForm
@@ -314,21 +315,17 @@ def household_export(request):
     user = request.user
     if not exports.may_export(user):
         raise PermissionDenied
-    try:
-        result = exports.export_households(
+    return export_answer(
+        request,
+        lambda: exports.export_households(
             user=user,
             params=exports.params_of(request.GET),
             file_format=request.GET.get("format", "xlsx"),
             layout=request.GET.get("layout", "households"),
-        )
-    except ValidationError:
-        messages.error(request, _("Correct the filter before exporting."))
-        return redirect(reverse("registry:households") + "?" + request.GET.urlencode())
-    if result.job is not None:
-        return redirect("registry:export_job", pk=result.job.pk)
-    response = HttpResponse(result.content, content_type=result.content_type)
-    response["Content-Disposition"] = f'attachment; filename="{result.filename}"'
-    return response
+        ),
+        back=reverse("registry:households"),
+        job_page="registry:export_job",
+    )
 
 
 def _own_job(request, pk) -> ExportJob:

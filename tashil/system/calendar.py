@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tashil.core import audit
 from tashil.core.models import Closure, Holiday, WeekendRule
+from tashil.core.reuse_records import create_audited
 from tashil.core.text import normalize, to_ascii_digits
 from tashil.geo.models import Area
 
@@ -117,17 +118,9 @@ def closure_create(
         reason=reason,
         created_by=_actor(acting_user),
     )
-    closure.full_clean()
-    with transaction.atomic():
-        closure.save()
-        audit.record(
-            actor=acting_user,
-            action="closure.create",
-            obj=closure,
-            changes=audit.diff({}, audit.snapshot(closure, CLOSURE_FIELDS)),
-            province=province,
-        )
-    return closure
+    return create_audited(
+        closure, CLOSURE_FIELDS, actor=acting_user, action="closure.create", province=province
+    )
 
 
 def closure_delete(*, closure: Closure, acting_user) -> None:

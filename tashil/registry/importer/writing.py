@@ -235,39 +235,38 @@ def rollback_chunk(chunk: ImportChunk) -> set[int]:
             )
     _restore(Person, undo.get("person_updates", []), _("Person"))
     _restore(Household, undo.get("household_updates", []), _("Household"))
-    persons = undo.get("persons", [])
-    if persons:
-        if Person.objects.filter(pk__in=persons).exclude(version=1).exists():
-            _refuse(
-                _(
-                    "People added by this import were edited afterwards, so the import cannot be rolled back "
-                    "automatically."
-                )
-            )
-        _delete(
-            Person.objects.filter(pk__in=persons),
+    for model, key, labels, edited, noun in (
+        (
+            Person,
+            "persons",
             {"registry.Person", "registry.PersonalDataAccess"},
+            _(
+                "People added by this import were edited afterwards, so the import cannot be rolled back "
+                "automatically."
+            ),
             _("people"),
-        )
-    households = undo.get("households", [])
-    if households:
-        if Household.objects.filter(pk__in=households).exclude(version=1).exists():
-            _refuse(
-                _(
-                    "Households added by this import were edited afterwards, so the import cannot be rolled "
-                    "back automatically."
-                )
-            )
-        _delete(
-            Household.objects.filter(pk__in=households),
+        ),
+        (
+            Household,
+            "households",
             {"registry.Household", "registry.HouseholdVulnerability"},
+            _(
+                "Households added by this import were edited afterwards, so the import cannot be rolled "
+                "back automatically."
+            ),
             _("households"),
-        )
+        ),
+    ):
+        added = undo.get(key, [])
+        if added:
+            if model.objects.filter(pk__in=added).exclude(version=1).exists():
+                _refuse(edited)
+            _delete(model.objects.filter(pk__in=added), labels, noun)
     rescore = set(undo.get("rescored", [])) | {
         hh for hh in Membership.objects.filter(pk__in=ends).values_list("household_id", flat=True)
     }
     chunk.delete()
-    return rescore - set(households)
+    return rescore - set(undo.get("households", []))
 
 
 def rollback_chunks(batch: ImportBatch) -> int:

@@ -10,23 +10,30 @@ from tashil.core.text import normalize
 from .. import vulnerability
 from ..models import Household, Membership
 
+# The household's living conditions: each one a choice from its model field.
+LIVING_FIELDS = ("dwelling_type", "tenure", "water", "electricity", "sewage", "gas", "main_income")
 HOUSEHOLD_FIELDS = (
     "area",
     "external_id",
     "address",
     "latitude",
     "longitude",
-    "dwelling_type",
-    "tenure",
-    "water",
-    "electricity",
-    "sewage",
-    "gas",
-    "main_income",
+    *LIVING_FIELDS,
     "support_relief",
     "support_welfare",
     "support_other",
     "note",
+)
+# A person's circumstances, as the person form groups them.
+CIRCUMSTANCE_FIELDS = (
+    "marital_status",
+    "education",
+    "in_school",
+    "employment",
+    "has_disability",
+    "disability_note",
+    "chronic_illness",
+    "health_insurance",
 )
 PERSON_FIELDS = (
     "national_code",
@@ -38,14 +45,7 @@ PERSON_FIELDS = (
     "birth_year",
     "nationality",
     "mobile",
-    "marital_status",
-    "education",
-    "in_school",
-    "employment",
-    "has_disability",
-    "disability_note",
-    "chronic_illness",
-    "health_insurance",
+    *CIRCUMSTANCE_FIELDS,
 )
 TEXT_FIELDS = {
     "first_name",

@@ -23,6 +23,11 @@ def _catalogue_province(request):
     return next((p for p in provinces if p.code == code), provinces[0]), provinces
 
 
+def _to_catalogue(province):
+    """Where a saved change goes: the province's catalogue."""
+    return lambda _saved: redirect(f"{reverse('registry:catalogue')}?province={province.code}")
+
+
 def catalogue(request):
     province, provinces = _catalogue_province(request)
     catalogue_services.catalogue_prepare(province=province, acting_user=request.user)
@@ -44,9 +49,7 @@ def catalogue(request):
             expected_version=data["version"],
         ),
         message=_("The threshold was saved and the province's households rescored."),
-        success=lambda _policy: redirect(
-            f"{reverse('registry:catalogue')}?province={province.code}"
-        ),
+        success=_to_catalogue(province),
         conflict_on_form=False,
         page=lambda edit: render(
             request,
@@ -106,9 +109,7 @@ def indicator_edit(request, pk):
             expected_version=data["version"],
         ),
         message=_("The indicator was saved and the province's households rescored."),
-        success=lambda _indicator: redirect(
-            f"{reverse('registry:catalogue')}?province={indicator.province.code}"
-        ),
+        success=_to_catalogue(indicator.province),
         reload=reload,
         conflict_on_form=False,
         page=lambda edit: render(

@@ -1,27 +1,19 @@
 """What the registry pages share: who may open them at all, paging, and
 the link to an existing record a national-code clash names."""
 
-from functools import wraps
-
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+
+from tashil.core.reuse_access import only_for
 
 from ..permissions import can_use_registry
 
 PAGE_SIZE = 30
 
 
-def registry_required(view):
-    """Lists and forms are for office staff, province managers and national
-    admins; liaisons and analysts never see household rows."""
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not can_use_registry(request.user):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# Lists and forms are for office staff, province managers and national
+# admins; liaisons and analysts never see household rows.
+registry_required = only_for(can_use_registry)
 
 
 def page_of(request, queryset):

@@ -8,11 +8,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tashil.core.editing import save_form
+from tashil.core.editing import save_form, update_with
+from tashil.core.reuse_editing import rebound
 from tashil.geo.models import Area
 
 from .. import selectors
-from ..forms import ConsentForm, HouseholdFilterForm, HouseholdForm, ReferForm, VulnerableFilterForm
+from ..forms import (
+    ConsentForm,
+    HouseholdFilterForm,
+    HouseholdForm,
+    ReferForm,
+    VulnerableFilterForm,
+    initial_of,
+    scoped_filter_form,
+)
 from ..models import Membership, PersonalDataAccess, VulnerabilityIndicator
 from ..permissions import access_household, can_manage_household
 from ..presenters import describe_history, household_map
@@ -26,20 +35,10 @@ from .common import page_of, registry_required
 @require_GET
 def household_list(request):
     user = request.user
-    form = HouseholdFilterForm(
-        request.GET or None, areas=selectors.registry_areas(user), groups=selectors.group_choices()
-    )
+    form = scoped_filter_form(HouseholdFilterForm, request.GET or None, user)
     filters = {}
     if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        filters = {
-            "area": data["area"],
-            "group": data["group"],
-            "vulnerable_only": data["vulnerable"],
-            "hazard": data["hazard"],
-            "query": data["q"].strip(),
-            "sort": data["sort"] or "updated",
-        }
+        filters = form.filters()
     page = page_of(request, selectors.household_list(user=user, **filters))
     return render(
         request,
@@ -89,7 +88,7 @@ def household_create(request):
         lambda data: household_services.household_create(
             acting_user=request.user,
             office=data.get("office") or offices[0],
-            **form.service_fields(),
+            **form.data_for_service(),
         ),
         message=_("The household was registered. Now add its members."),
         success=lambda household: redirect("registry:person_create", pk=household.pk),
@@ -99,39 +98,29 @@ def household_create(request):
     )
 
 
-def _household_initial(household):
-    initial = {name: getattr(household, name) for name in HOUSEHOLD_FIELDS}
-    initial["version"] = household.version
-    return initial
-
-
 def household_edit(request, pk):
     household = access_household(request.user, pk, manage=True)
     form, _offices = _household_form(
         request,
         household=household,
         data=request.POST or None,
-        initial=_household_initial(household),
+        initial=initial_of(household, HOUSEHOLD_FIELDS),
     )
     shown = {"household": household}
 
     def reload():
         shown["household"] = access_household(request.user, pk)
-        data = request.POST.copy()
-        data["version"] = str(shown["household"].version)
-        again, _offices = _household_form(request, household=shown["household"], data=data)
-        again.is_valid()
-        return again
+        return rebound(
+            form,
+            lambda data: _household_form(request, household=shown["household"], data=data)[0],
+            request,
+            shown["household"].version,
+        )
 
     return save_form(
         request,
         form,
-        lambda data: household_services.household_update(
-            household=household,
-            acting_user=request.user,
-            expected_version=data["version"],
-            **form.service_fields(),
-        ),
+        update_with(household_services.household_update, request, form, household=household),
         message=_("The changes were saved."),
         success=lambda _household: redirect("registry:household_detail", pk=household.pk),
         reload=reload,
@@ -225,9 +214,7 @@ def household_refer(request, pk):
 @require_GET
 def vulnerable_list(request):
     user = request.user
-    form = VulnerableFilterForm(
-        request.GET or None, areas=selectors.registry_areas(user), groups=selectors.group_choices()
-    )
+    form = scoped_filter_form(VulnerableFilterForm, request.GET or None, user)
     area, group = None, ""
     if form.is_bound and form.is_valid():
         area, group = form.cleaned_data["area"], form.cleaned_data["group"]

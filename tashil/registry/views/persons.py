@@ -8,10 +8,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tashil.core import jalali
-from tashil.core.editing import save_form
+from tashil.core.editing import save_form, update_with
+from tashil.core.reuse_editing import rebound
 
 from .. import dedupe, selectors
-from ..forms import PersonForm
+from ..forms import PersonForm, initial_of
 from ..models import Membership, Person, PersonalDataAccess
 from ..permissions import (
     access_household,
@@ -72,7 +73,7 @@ def person_create(request, pk):
                     household=household,
                     relation=data["relation"],
                     joined_on=data["joined_on"],
-                    **form.service_fields(),
+                    **form.data_for_service(),
                 )
             except ValidationError as error:
                 form.apply_service_error(error)
@@ -165,18 +166,14 @@ def person_detail(request, pk):
     )
 
 
-def _person_initial(person):
-    initial = {name: getattr(person, name) for name in PERSON_FIELDS}
-    initial["version"] = person.version
-    return initial
-
-
 def person_edit(request, pk):
     person = access_person(request.user, pk, manage=True)
     if person.merged_into_id:
         messages.info(request, _("This record was merged; edit the record it was merged into."))
         return redirect("registry:person_detail", pk=person.merged_into_id)
-    form = PersonForm(request.POST or None, creating=False, initial=_person_initial(person))
+    form = PersonForm(
+        request.POST or None, creating=False, initial=initial_of(person, PERSON_FIELDS)
+    )
     shown = {"person": person, "duplicate": None}
 
     def on_error(form, error):
@@ -185,11 +182,9 @@ def person_edit(request, pk):
 
     def reload():
         shown["person"] = access_person(request.user, pk)
-        data = request.POST.copy()
-        data["version"] = str(shown["person"].version)
-        again = PersonForm(data, creating=False)
-        again.is_valid()
-        return again
+        return rebound(
+            form, lambda data: PersonForm(data, creating=False), request, shown["person"].version
+        )
 
     def page(edit):
         current = selectors.current_membership(shown["person"])
@@ -210,12 +205,7 @@ def person_edit(request, pk):
     return save_form(
         request,
         form,
-        lambda data: person_services.person_update(
-            person=person,
-            acting_user=request.user,
-            expected_version=data["version"],
-            **form.service_fields(),
-        ),
+        update_with(person_services.person_update, request, form, person=person),
         message=_("The changes were saved."),
         success=lambda _person: redirect("registry:person_detail", pk=person.pk),
         on_error=on_error,
