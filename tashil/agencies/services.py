@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
-from tashil.core.reuse_records import create_audited
-from tashil.core.services import save_versioned
+from tashil.core.services import create_audited, save_versioned
 from tashil.core.text import join_words, normalize, to_ascii_digits
 from tashil.geo.models import Area
 

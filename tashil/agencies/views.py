@@ -11,8 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.editing import form_page, save_form
-from tashil.core.reuse_editing import rebound
+from tashil.core.editing import form_page, rebound, save_form
 from tashil.geo.models import Area
 
 from . import permissions, selectors, services

@@ -114,3 +114,16 @@ def record(*, actor, action: str, obj, changes=None, province=None, office=None)
         province=province,
         office=office,
     )
+
+
+def record_in_office(office, action: str, obj, changes, *, actor):
+    """The audit row of a change made inside `office`: the office's and its
+    province's managers see it."""
+    return record(
+        actor=actor,
+        action=action,
+        obj=obj,
+        changes=changes,
+        province=office.province,
+        office=office,
+    )

@@ -101,3 +101,14 @@ def update_with(service, request, form, **target) -> Callable[[dict], Any]:
         expected_version=data["version"],
         **form.data_for_service(),
     )
+
+
+def rebound(form, make_form, request, version):
+    """The user's input as sent, now at the `version` saved since: nothing
+    typed is lost, and sending it again is a deliberate overwrite.
+    `make_form(data)` builds a form like `form`; the new one is validated."""
+    data = request.POST.copy()
+    data[form.add_prefix("version")] = str(version)
+    again = make_form(data)
+    again.is_valid()
+    return again

@@ -56,3 +56,19 @@ def loaded_foreign_keys(instance) -> list[str]:
         ):
             names.append(field.name)
     return names
+
+
+def create_audited(instance, fields, *, actor, action: str, province=None, office=None):
+    """Validate and save a new `instance`; its audit row lists `fields` as set."""
+    instance.full_clean()
+    with transaction.atomic():
+        instance.save()
+        audit.record(
+            actor=actor,
+            action=action,
+            obj=instance,
+            changes=audit.diff({}, audit.snapshot(instance, fields)),
+            province=province,
+            office=office,
+        )
+    return instance

@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from tashil.agencies.models import Agency
-from tashil.core.editing import save_form
+from tashil.core.editing import rebound, save_form
 from tashil.core.errors import ConflictError
-from tashil.core.reuse_editing import rebound
 
 from . import permissions, selectors, services
 from .forms import (

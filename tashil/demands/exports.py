@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.exports import FORMATS, Exporter, ExportResult, deliver, register
+from tashil.core.exports import FORMATS, Exporter, ExportResult, register
 from tashil.core.jalali import format_date
 from tashil.core.validators import format_mobile_display
-from tashil.system.audit import record_export
+from tashil.system.audit import deliver_recorded
 
 from . import permissions
 from .filters import parse_demand_filters
@@ -163,27 +163,16 @@ EXPORTER = register(
 def export_demands(*, user, params: dict, file_format: str) -> ExportResult:
     if file_format not in FORMATS:
         file_format = "xlsx"
-    queryset = export_queryset(user=user, params=params)
-    if queryset is None:
-        raise ValidationError({"format": _("Correct the filter before exporting.")})
-    total = queryset.count()
-    # One audit row per export: who took which list, and whether with contacts.
-    record_export(
-        user=user,
-        action="demands.export",
-        object_type="demands.demand",
-        kind=KIND,
-        changes={
-            "demands": [None, total],
-            "personal_data": [None, may_see_personal(user)],
-            "filter": [None, sorted(params)],
-        },
-    )
-    return deliver(
+    return deliver_recorded(
         EXPORTER,
         user=user,
         params=params,
         file_format=file_format,
-        total=total,
+        queryset=export_queryset(user=user, params=params),
         direct_limit=DIRECT_LIMIT,
+        action="demands.export",
+        object_type="demands.demand",
+        counted_as="demands",
+        personal_data=may_see_personal(user),
+        filter_keys=params,
     )

@@ -9,9 +9,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.editing import save_form
+from tashil.core.editing import rebound, save_form
 from tashil.core.errors import ConflictError
-from tashil.core.reuse_editing import rebound
 from tashil.core.validators import format_mobile_display
 
 from . import permissions, selectors, services

@@ -17,12 +17,12 @@ from tashil.accounts.scopes import scope_of
 from tashil.agencies.models import Agency
 from tashil.agencies.routing import route
 from tashil.agencies.selectors import category_tree
+from tashil.core.decorators import only_for
 from tashil.core.editing import save_form
+from tashil.core.export_views import export_answer
 from tashil.core.exports import download
 from tashil.core.models import ExportJob
 from tashil.core.pagination import CappedPaginator
-from tashil.core.reuse_access import only_for
-from tashil.core.reuse_exports import export_answer
 from tashil.core.validators import format_mobile_display
 from tashil.geo.selectors import collection_for_areas
 from tashil.geo.views import map_context

@@ -17,9 +17,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from tashil.core import audit
+from tashil.core.audit import record_in_office
 from tashil.core.errors import ConflictError
-from tashil.core.reuse_records import create_audited, record_in_office
-from tashil.core.services import save_versioned
+from tashil.core.services import create_audited, save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
 from tashil.geo.models import Area

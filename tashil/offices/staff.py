@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from tashil.accounts.models import RoleMembership, User
 from tashil.accounts.scopes import forget_scope
 from tashil.core import audit
-from tashil.core.reuse_records import record_in_office
+from tashil.core.audit import record_in_office
 from tashil.core.text import normalize
 from tashil.core.validators import normalize_mobile
 

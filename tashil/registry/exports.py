@@ -10,17 +10,17 @@ users who may see it on the household page: the office's staff, its province
 manager and national admins. Everyone else who can see households at all
 gets the file without those columns."""
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch
 from django.http import QueryDict
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
-from tashil.core.exports import FORMATS, Exporter, ExportResult, deliver, register
+from tashil.core.exports import FORMATS, Exporter, ExportResult, register
 from tashil.core.jalali import format_date
 from tashil.core.validators import format_mobile_display
-from tashil.system.audit import record_export
+from tashil.system.audit import deliver_recorded
 
 from . import selectors
 from .forms import HouseholdFilterForm, scoped_filter_form
@@ -276,32 +276,20 @@ def export_households(
     """The current filter as a file, or a background job for a large one.
     Recorded in the audit log: who exported what, and whether with personal data."""
     if not may_export(user):
-        from django.core.exceptions import PermissionDenied
-
         raise PermissionDenied
     file_format = file_format if file_format in FORMATS else "xlsx"
     kind = LAYOUTS.get(layout, KIND_HOUSEHOLDS)
-    queryset = export_queryset(user=user, params=params)
-    if queryset is None:
-        raise ValidationError({"format": _("Correct the filter before exporting.")})
-    total = queryset.count()
-    # One audit row per export: who took which list, and whether with personal data.
-    record_export(
-        user=user,
-        action="registry.export",
-        object_type="registry.household",
-        kind=kind,
-        changes={
-            "households": [None, total],
-            "personal_data": [None, may_see_personal(user) and params.get("_personal") != ["0"]],
-            "filter": [None, sorted(k for k in params if not k.startswith("_"))],
-        },
-    )
-    return deliver(
+    return deliver_recorded(
         EXPORTERS[kind],
         user=user,
         params=params,
         file_format=file_format,
-        total=total,
+        queryset=export_queryset(user=user, params=params),
         direct_limit=DIRECT_LIMIT,
+        action="registry.export",
+        object_type="registry.household",
+        counted_as="households",
+        personal_data=may_see_personal(user) and params.get("_personal") != ["0"],
+        # Keys starting with "_" are the export's own options, not the filter.
+        filter_keys=[k for k in params if not k.startswith("_")],
     )

@@ -15,9 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from tashil.core.editing import form_page, save_form
+from tashil.core.export_views import export_answer
 from tashil.core.exports import CONTENT_TYPES, download
 from tashil.core.models import ExportJob
-from tashil.core.reuse_exports import export_answer
 
 from . import exports
 from .import_forms import CommitForm, MappingForm, UploadForm

@@ -15,6 +15,7 @@ The rule (the same on the log page and in the admin):
   masked name cannot be found out by searching for it.
 """
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from tashil.accounts.scopes import scope_of
@@ -25,6 +26,7 @@ from tashil.core.audit import (
     mask,
     visible_personal_ids,
 )
+from tashil.core.exports import deliver
 from tashil.core.models import AuditLog
 
 from .permissions import AUDIT_READERS
@@ -45,6 +47,47 @@ def record_export(*, user, action: str, object_type: str, kind: str, changes: di
         province_id=(
             next(iter(scope.managed_province_ids)) if len(scope.managed_province_ids) == 1 else None
         ),
+    )
+
+
+def deliver_recorded(
+    exporter,
+    *,
+    user,
+    params: dict,
+    file_format: str,
+    queryset,
+    direct_limit: int,
+    action: str,
+    object_type: str,
+    counted_as: str,
+    personal_data: bool,
+    filter_keys,
+):
+    """The common end of every list export: a filter that did not validate
+    (`queryset` None) is refused; one audit row says who took which list, how
+    many rows and whether with personal data; then the file or its job."""
+    if queryset is None:
+        raise ValidationError({"format": _("Correct the filter before exporting.")})
+    total = queryset.count()
+    record_export(
+        user=user,
+        action=action,
+        object_type=object_type,
+        kind=exporter.kind,
+        changes={
+            counted_as: [None, total],
+            "personal_data": [None, personal_data],
+            "filter": [None, sorted(filter_keys)],
+        },
+    )
+    return deliver(
+        exporter,
+        user=user,
+        params=params,
+        file_format=file_format,
+        total=total,
+        direct_limit=direct_limit,
     )
 
 

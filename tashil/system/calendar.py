@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from tashil.core import audit
 from tashil.core.models import Closure, Holiday, WeekendRule
-from tashil.core.reuse_records import create_audited
+from tashil.core.services import create_audited
 from tashil.core.text import normalize, to_ascii_digits
 from tashil.geo.models import Area
 

@@ -16,8 +16,15 @@ from tashil.offices.models import Office
 from ..models import Consent, Household, HouseholdReferral, Membership
 from ..permissions import can_manage_household, can_manage_office_registry, require
 from ..selectors import active_consents
-from .common import HOUSEHOLD_FIELDS, TEXT_FIELDS, Errors, clean_text, recompute, record
-from .common_fields import reject_unknown
+from .common import (
+    HOUSEHOLD_FIELDS,
+    TEXT_FIELDS,
+    Errors,
+    clean_text,
+    recompute,
+    record,
+    reject_unknown,
+)
 
 
 def _clean_household(

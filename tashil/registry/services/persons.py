@@ -24,8 +24,8 @@ from .common import (
     raise_merged,
     recompute,
     record,
+    reject_unknown,
 )
-from .common_fields import reject_unknown
 from .memberships import relation_errors
 
 

@@ -4,7 +4,7 @@ the link to an existing record a national-code clash names."""
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 
-from tashil.core.reuse_access import only_for
+from tashil.core.decorators import only_for
 
 from ..permissions import can_use_registry
 

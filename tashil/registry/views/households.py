@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from tashil.core.editing import save_form, update_with
-from tashil.core.reuse_editing import rebound
+from tashil.core.editing import rebound, save_form, update_with
 from tashil.geo.models import Area
 
 from .. import selectors

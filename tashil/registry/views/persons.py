@@ -8,8 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from tashil.core import jalali
-from tashil.core.editing import save_form, update_with
-from tashil.core.reuse_editing import rebound
+from tashil.core.editing import rebound, save_form, update_with
 
 from .. import dedupe, selectors
 from ..forms import PersonForm, initial_of
