@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import grimp
+
 ROOT = Path(__file__).resolve().parent.parent
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 
@@ -55,3 +57,65 @@ def test_an_import_between_independent_apps_breaks_the_contract(tmp_path):
     result = lint_imports(copy)
     assert result.returncode == 1, result.stdout + result.stderr
     assert "tashil.demo.sideways -> tashil.api.urls" in result.stdout
+
+
+def import_cycles(imports: dict[str, set[str]]) -> list[set[str]]:
+    """The groups of modules that import each other, directly or round a
+    loop (strongly connected components of more than one module)."""
+    index, low, on_stack, stack, groups = {}, {}, set(), [], []
+    for root in imports:
+        if root in index:
+            continue
+        work = [(root, iter(imports.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = len(index)
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(imports.get(child, ()))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                group = set()
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    group.add(member)
+                    if member == node:
+                        break
+                if len(group) > 1:
+                    groups.append(group)
+    return groups
+
+
+def test_the_cycle_finder_finds_loops_and_only_loops():
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": set()}) == []
+    assert import_cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
+    assert sorted(map(sorted, import_cycles({"a": {"b"}, "b": {"a"}, "c": {"d"}, "d": {"c"}}))) == [
+        ["a", "b"],
+        ["c", "d"],
+    ]
+
+
+def test_no_two_modules_import_each_other():
+    # Imports inside functions count too: moving an import into a function
+    # hides a cycle from Python's import order, not from the design.
+    graph = grimp.build_graph("tashil")
+    imports = {
+        module: {
+            m for m in graph.find_modules_directly_imported_by(module) if ".migrations" not in m
+        }
+        for module in graph.modules
+        if ".migrations" not in module
+    }
+    assert import_cycles(imports) == []
