@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
-from tashil.core.services import create_audited, save_versioned
+from tashil.core.services import create_audited, reject_unknown, save_versioned
 from tashil.core.text import join_words, normalize, to_ascii_digits
 from tashil.geo.models import Area
 
@@ -114,12 +114,6 @@ def _check_agency_code(code) -> None:
         raise ValidationError({"code": _("This code is reserved. Choose another one.")})
 
 
-def _check_unknown(fields: dict, allowed) -> None:
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise TypeError(f"unexpected fields: {', '.join(sorted(unknown))}")
-
-
 # --- Agencies -------------------------------------------------------------------
 
 
@@ -177,7 +171,7 @@ def agency_update(*, agency: Agency, acting_user, expected_version: int, **field
     Areas routed to the agency must stay in its jurisdiction: narrowing it past
     a routing rule is refused, so the routing table never points at an agency
     for an area it does not serve."""
-    _check_unknown(fields, (*AGENCY_FIELDS, "jurisdiction"))
+    reject_unknown(fields, (*AGENCY_FIELDS, "jurisdiction"), "agency")
     if not can_manage_agency(acting_user, agency):
         _deny(_("You may not edit this agency."))
     return _agency_save(
@@ -342,7 +336,7 @@ def category_create(
 
 
 def category_update(*, category: DemandCategory, acting_user, **fields) -> DemandCategory:
-    _check_unknown(fields, CATEGORY_FIELDS)
+    reject_unknown(fields, CATEGORY_FIELDS, "category")
     if not can_manage_categories(acting_user):
         _deny(_("You may not change the demand categories."))
     fields = _clean_text_fields(fields)

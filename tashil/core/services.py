@@ -72,3 +72,11 @@ def create_audited(instance, fields, *, actor, action: str, province=None, offic
             office=office,
         )
     return instance
+
+
+def reject_unknown(fields, allowed, what: str) -> None:
+    """A write service's guard on its keyword fields: a caller's typo must
+    fail loudly, not be dropped as if it were saved."""
+    unknown = set(fields) - set(allowed)
+    if unknown:
+        raise TypeError(f"unknown {what} fields: {sorted(unknown)}")

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from tashil.accounts.scopes import scope_of
 from tashil.core import audit
 from tashil.core.errors import ConflictError
+from tashil.core.services import reject_unknown
 from tashil.core.text import normalize, strip_bidi_controls
 
 from . import lookup
@@ -105,9 +106,7 @@ def area_update(*, area: Area, acting_user, expected_version: str | None = None,
     """Edit an area's names, estimates, marginal flag, note or boundary.
 
     `expected_version` is `area_version(area)` as the form was loaded."""
-    unknown = set(fields) - set(AREA_EDITABLE)
-    if unknown:
-        raise TypeError(f"area_update() got unexpected fields: {sorted(unknown)}")
+    reject_unknown(fields, AREA_EDITABLE, "area")
     province = _require_manager(acting_user, area)
     boundary_given = "boundary" in fields
     if boundary_given:
@@ -193,9 +192,7 @@ def hazard_zone_create(
 def hazard_zone_update(
     *, zone: HazardZone, acting_user, expected_version: str | None = None, **fields
 ) -> HazardZone:
-    unknown = set(fields) - set(HAZARD_EDITABLE)
-    if unknown:
-        raise TypeError(f"hazard_zone_update() got unexpected fields: {sorted(unknown)}")
+    reject_unknown(fields, HAZARD_EDITABLE, "hazard zone")
     province = _require_manager(acting_user, zone.area)
     if "area" in fields and fields["area"] is not None:
         # Moving a zone must not carry it into a province the user does not manage.

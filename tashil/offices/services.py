@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from tashil.core import audit
 from tashil.core.audit import record_in_office
 from tashil.core.errors import ConflictError
-from tashil.core.services import create_audited, save_versioned
+from tashil.core.services import create_audited, reject_unknown, save_versioned
 from tashil.core.text import normalize, strip_bidi_controls, to_ascii_digits
 from tashil.core.transitions import Machine, Transition
 from tashil.geo.models import Area
@@ -255,9 +255,7 @@ def office_update(*, office: Office, acting_user, expected_version: int | None, 
     """Edit the office record and the areas it serves (`areas=`).
 
     Raises ConflictError when someone saved the office after `expected_version`."""
-    unknown = set(fields) - {*OFFICE_FIELDS, "areas"}
-    if unknown:
-        raise TypeError(f"office_update() got unexpected fields: {sorted(unknown)}")
+    reject_unknown(fields, (*OFFICE_FIELDS, "areas"), "office")
     if not can_manage_office(acting_user, office):
         _deny(_("Only the province manager may edit this office."))
     areas = fields.pop("areas", None)
@@ -405,9 +403,7 @@ def operator_update(
 ) -> Operator:
     """`expected_version` is `operator_version(operator)` as the form was loaded."""
 
-    unknown = set(fields) - set(OPERATOR_FIELDS)
-    if unknown:
-        raise TypeError(f"operator_update() got unexpected fields: {sorted(unknown)}")
+    reject_unknown(fields, OPERATOR_FIELDS, "operator")
     if not can_edit_operator(acting_user, operator):
         _deny(
             _("This operator runs offices outside your provinces; ask the national administrator.")

@@ -99,10 +99,3 @@ def recompute(*households) -> None:
 
 def raise_merged():
     raise ValidationError(_("This record was merged into another one; edit that one instead."))
-
-
-def reject_unknown(fields, allowed, what: str) -> None:
-    # A caller's typo must fail loudly, not be dropped as if it were saved.
-    unknown = set(fields) - set(allowed)
-    if unknown:
-        raise TypeError(f"unknown {what} fields: {sorted(unknown)}")

@@ -5,7 +5,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tashil.core import audit
-from tashil.core.services import save_versioned
+from tashil.core.services import reject_unknown, save_versioned
 from tashil.core.text import to_ascii_digits
 from tashil.demands.models import Channel
 from tashil.demands.services import demand_refer, demand_submit
@@ -23,7 +23,6 @@ from .common import (
     clean_text,
     recompute,
     record,
-    reject_unknown,
 )
 
 

@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 
 from tashil.core import audit, jalali
-from tashil.core.services import save_versioned
+from tashil.core.services import reject_unknown, save_versioned
 from tashil.core.validators import normalize_mobile, normalize_national_code
 
 from ..dedupe import exact_national_code_match, person_name_key
@@ -24,7 +24,6 @@ from .common import (
     raise_merged,
     recompute,
     record,
-    reject_unknown,
 )
 from .memberships import relation_errors
 
